@@ -1,0 +1,12 @@
+/* libdeployledger: deployments tied to distributed traces.  Plain C, no
+   Guile.  Include this one header. */
+#ifndef DL_H
+#define DL_H
+
+#include "dl-error.h"
+#include "dl-time.h"
+#include "dl-ids.h"
+#include "dl-tracecontext.h"
+#include "dl-deployment.h"
+
+#endif
