@@ -8,7 +8,25 @@
  *
  * Ownership: a set owns its columns and strings; pointers returned by
  * dl_trace_set_columns and dl_trace_set_string are borrowed and stay valid
- * until the set is changed or freed. */
+ * until the set is changed or freed.  (Interned strings in fact never
+ * move: a string pointer stays valid until the set is freed.)
+ *
+ * Storage (why some columns are computed): to stay within 64 bytes per
+ * span, a row stores ONE "origin" id for the tuple (service, version,
+ * region, environment) -- a second level of interning, since a service
+ * instance repeats the same four strings on every span.  Resident cost of
+ * a row: trace id 16 + span id 8 + parent 8 + start 8 + duration 8 +
+ * origin 4 + operation 4 + error_type 4 + kind 1 + flags 1 = 62 bytes,
+ * plus 4 per kept attribute.  The per-field columns service, version,
+ * region and environment of dl_span_columns are materialised on the first
+ * call of dl_trace_set_columns (16 more bytes per row from then on, kept
+ * and extended incrementally); code that scans many rows should prefer
+ * the `origin' column and dl_trace_set_origin_fields, which cost nothing.
+ * Filters use the origin column and never materialise.
+ *
+ * Threads: a set is not synchronised.  Concurrent readers are safe only
+ * once dl_trace_set_columns has been called after the last change (it
+ * fills the cached columns). */
 #ifndef DL_TRACESET_H
 #define DL_TRACESET_H
 
@@ -81,6 +99,11 @@ typedef struct dl_span_columns {
   const uint32_t *error_type;
   const uint8_t *kind;
   const uint8_t *flags;        /* DL_ROW_* bits */
+  /* Extension: the packed origin id per row (see the top of this file);
+     dl_trace_set_origin_fields maps it to the four string ids.  The
+     four per-field arrays above are NULL if memory ran out while
+     materialising them; `origin' is always there. */
+  const uint32_t *origin;
 } dl_span_columns;
 
 /* A list of row numbers, ascending.  Owned by the caller. */
@@ -143,5 +166,70 @@ int dl_trace_set_filter(const dl_trace_set *set, const dl_selection *in, const d
                         dl_selection *out, dl_error *err) DL_MUST_CHECK;
 
 void dl_selection_free(dl_selection *sel);
+
+/* ---- Extensions (ingest): bulk loading, origins, kept keys, distinct ---- */
+
+/* Fields of the origin tuple, for dl_trace_set_origin_fields and
+   dl_trace_set_distinct. */
+enum {
+  DL_FIELD_SERVICE = 0,
+  DL_FIELD_VERSION = 1,
+  DL_FIELD_REGION = 2,
+  DL_FIELD_ENVIRONMENT = 3,
+  DL_FIELD_OPERATION = 4,
+  DL_FIELD_ERROR_TYPE = 5
+};
+
+/* The string ids (service, version, region, environment), indexed by
+   DL_FIELD_*, of origin ORIGIN; all 0 for origin 0 or an unknown id. */
+void dl_trace_set_origin_fields(const dl_trace_set *set, uint32_t origin, uint32_t out[4]);
+
+/* Number of distinct origins (ids run from 0 to this minus one). */
+uint32_t dl_trace_set_origin_count(const dl_trace_set *set);
+
+/* The origin id of four string ids (interning the tuple), 0 on OOM when
+   any is nonzero.  Decoders intern a resource once and reuse the id. */
+uint32_t dl_trace_set_intern_origin(dl_trace_set *set, uint32_t service, uint32_t version,
+                                    uint32_t region, uint32_t environment);
+
+/* A row with its strings already interned in the set; the fast path of
+   the decoders.  `kept' holds dl_trace_set_kept_count values (string ids,
+   in the order keys were kept) or is NULL for none. */
+typedef struct dl_span_ids {
+  uint8_t trace_id[DL_TRACE_ID_SIZE];
+  uint8_t span_id[DL_SPAN_ID_SIZE];
+  uint8_t parent_id[DL_SPAN_ID_SIZE];
+  int64_t start;
+  int64_t duration;
+  uint8_t kind;
+  uint8_t error;
+  uint32_t origin;
+  uint32_t operation;
+  uint32_t error_type;
+  const uint32_t *kept;
+} dl_span_ids;
+
+int dl_trace_set_append_ids(dl_trace_set *set, const dl_span_ids *row, dl_error *err) DL_MUST_CHECK;
+
+/* Makes room for N more rows (one allocation instead of several). */
+int dl_trace_set_reserve(dl_trace_set *set, size_t n, dl_error *err) DL_MUST_CHECK;
+
+/* Kept attribute keys: how many, the I-th key (borrowed), its column
+   (NULL for an empty set), and the index of KEY (-1 when not kept). */
+size_t dl_trace_set_kept_count(const dl_trace_set *set);
+const char *dl_trace_set_kept_key(const dl_trace_set *set, size_t i);
+const uint32_t *dl_trace_set_kept_column(const dl_trace_set *set, size_t i);
+int dl_trace_set_kept_index(const dl_trace_set *set, const char *key, size_t len);
+
+/* Length in bytes of string ID (0 for 0). */
+size_t dl_trace_set_string_length(const dl_trace_set *set, uint32_t id);
+
+/* The distinct string ids of FIELD (DL_FIELD_*) over SET (or the rows of
+   IN), ascending by id, without 0; *IDS is malloc'ed (free it). */
+int dl_trace_set_distinct(const dl_trace_set *set, const dl_selection *in, int field,
+                          uint32_t **ids, size_t *n, dl_error *err) DL_MUST_CHECK;
+
+/* Bytes allocated for the set (capacity, strings, tables). */
+size_t dl_trace_set_memory(const dl_trace_set *set);
 
 #endif
