@@ -535,6 +535,19 @@ dl_trace_set_memory(const dl_trace_set *set)
   return n;
 }
 
+void
+dl_trace_set_truncate(dl_trace_set *set, size_t n)
+{
+  if (n >= set->count)
+    return;
+  set->count = n;
+  if (set->field_count > n)
+    set->field_count = n;
+  set->has_range = 0;
+  for (size_t r = 0; r < n; r++)
+    note_range(set, set->start[r], set->duration[r]);
+}
+
 /* ---- merging ---- */
 
 /* Maps string ids of SRC to DST lazily (0 in MAP: not yet mapped). */

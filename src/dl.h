@@ -9,5 +9,6 @@
 #include "dl-tracecontext.h"
 #include "dl-deployment.h"
 #include "dl-traceset.h"
+#include "dl-ingest.h"
 
 #endif
