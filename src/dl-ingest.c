@@ -337,7 +337,7 @@ load_file(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
 static int
 trace_file_name(const char *name)
 {
-  static const char *const exts[] = {".json", ".jsonl", ".ndjson", ".pb", ".bin", ".protobuf", ".otlp"};
+  static const char *const exts[] = {".json", ".jsonl", ".ndjson", ".pb", ".bin", ".protobuf", ".protobuf-bin", ".otlp"};
   size_t n = strlen(name);
   if (n > 3 && strcmp(name + n - 3, ".gz") == 0)
     n -= 3;

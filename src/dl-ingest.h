@@ -84,7 +84,7 @@ int dl_read_file(const char *path, size_t max, void **out, size_t *len, dl_error
 
 /* Loads one file, or every trace file of a directory and its
    subdirectories (names ending in .json, .jsonl, .ndjson, .pb, .bin,
-   .protobuf or .otlp, each optionally followed by .gz; hidden entries
+   .protobuf, .protobuf-bin or .otlp, each optionally followed by .gz; hidden entries
    skipped; in name order).  A file named directly is always decoded. */
 int dl_load_path(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
                  dl_ingest_stats *stats, dl_error *err) DL_MUST_CHECK;

@@ -38,8 +38,12 @@ static const dl_str K_RESULT = {"result", 6};
    mode; in lenient mode the span is dropped and the first such problem
    kept as a warning. */
 static int
-span_problem(otlp_json *d, const char *fmt, const char *detail, size_t detail_len)
+span_problem(otlp_json *d, const uint8_t *at, const char *fmt, const char *detail,
+             size_t detail_len)
 {
+  /* Report at the start of the offending value, then carry on after it. */
+  const uint8_t *resume = d->js.p;
+  d->js.p = at;
   if (!d->lenient)
     return dl_js_fail(&d->js, DL_EPARSE, fmt, (int) (detail_len > 60 ? 60 : detail_len), detail);
   if (d->warning && !d->warning->code) {
@@ -48,6 +52,7 @@ span_problem(otlp_json *d, const char *fmt, const char *detail, size_t detail_le
     tmp.code = 0;
     dl_js_fail(&tmp, DL_EPARSE, fmt, (int) (detail_len > 60 ? 60 : detail_len), detail);
   }
+  d->js.p = resume;
   d->span_bad = 1;
   return 0;
 }
@@ -189,13 +194,14 @@ span_id_field(otlp_json *d, uint8_t *out, size_t n, const char *what)
   dl_str s;
   if (dl_js_null(&d->js))
     return 0;
+  const uint8_t *at = d->js.p;
   if (d->js.code || dl_js_string(&d->js, DL_JS_SLOT_VALUE, &s))
     return -1;
   if (dl_id_from_text(s.ptr, s.len, out, n, 0)) {
     char fmt[120];
     snprintf(fmt, sizeof fmt, "%s \"%%.*s\" is neither %zu hex digits nor base64 of %zu bytes", what,
              2 * n, n);
-    return span_problem(d, fmt, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);
+    return span_problem(d, at, fmt, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);
   }
   return 0;
 }
@@ -218,6 +224,7 @@ enum_field(otlp_json *d, const char *const *names, int n, int *out, const char *
   }
   if (js->code)
     return -1;
+  const uint8_t *at = js->p;
   if (js->p < js->end && *js->p == '"') {
     dl_str s;
     if (dl_js_string(js, DL_JS_SLOT_VALUE, &s))
@@ -230,7 +237,7 @@ enum_field(otlp_json *d, const char *const *names, int n, int *out, const char *
     char fmt[80];
     snprintf(fmt, sizeof fmt, "unknown %s \"%%.*s\"", what);
     *out = 0;
-    return span_problem(d, fmt, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);
+    return span_problem(d, at, fmt, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);
   }
   int64_t v;
   if (dl_js_int64(js, &v))
@@ -240,7 +247,7 @@ enum_field(otlp_json *d, const char *const *names, int n, int *out, const char *
     snprintf(fmt, sizeof fmt, "%s %%.*s is out of range", what);
     int len = snprintf(num, sizeof num, "%lld", (long long) v);
     *out = 0;
-    return span_problem(d, fmt, num, (size_t) len);
+    return span_problem(d, at, fmt, num, (size_t) len);
   }
   *out = (int) v;
   return 0;
@@ -255,13 +262,14 @@ time_field(otlp_json *d, int64_t *out)
     *out = 0;
     return 0;
   }
+  const uint8_t *at = js->p;
   if (js->code || dl_js_uint64(js, &v))
     return -1;
   if (v > (uint64_t) INT64_MAX) {
     char num[24];
     int n = snprintf(num, sizeof num, "%llu", (unsigned long long) v);
     *out = 0;
-    return span_problem(d, "time %.*s ns is beyond the year 2262", num, (size_t) n);
+    return span_problem(d, at, "time %.*s ns is beyond the year 2262", num, (size_t) n);
   }
   *out = (int64_t) v;
   return 0;
@@ -510,6 +518,35 @@ resource(otlp_json *d)
 
 #define MAX_DEFERRED 8
 
+/* Skipping deferred spans found them malformed: parse them for real to
+   report the path of the fault, then drop the rows that parse added. */
+static int
+precise_failure(otlp_json *d, const uint8_t *at, dl_str key)
+{
+  dl_js *js = &d->js;
+  dl_error saved;
+  if (js->err)
+    saved = *js->err;
+  size_t rows = dl_trace_set_count(d->sb.set), added = d->sb.added;
+  const uint8_t *fail_at = js->p;
+  int depth = js->depth, path_len = js->path_len;
+  js->code = 0;
+  js->p = at;
+  int rc = scope_spans(d, key);
+  if (rc == 0 || js->code != DL_EPARSE) {
+    /* Not reproduced (cannot happen): keep the first report. */
+    if (js->err)
+      *js->err = saved;
+    js->code = DL_EPARSE;
+    js->p = fail_at;
+  }
+  js->depth = depth;
+  js->path_len = path_len;
+  dl_trace_set_truncate(d->sb.set, rows);
+  d->sb.added = added;
+  return -1;
+}
+
 static int
 resource_spans_one(otlp_json *d)
 {
@@ -541,12 +578,15 @@ resource_spans_one(otlp_json *d)
         rc = dl_js_fail(js, DL_EPARSE, "too many scopeSpans members before the resource");
       } else {
         dl_js_ws(js);
-        deferred[n_deferred].at = js->p;
+        const uint8_t *at = js->p;
+        deferred[n_deferred].at = at;
         deferred[n_deferred].key = canon;
         n_deferred++;
         dl_js_push_key(js, canon);
         rc = dl_js_skip(js);
         dl_js_pop(js);
+        if (rc && js->code == DL_EPARSE)
+          rc = precise_failure(d, at, canon);
       }
     } else {
       dl_js_push_key(js, k);

@@ -203,6 +203,29 @@ wrong_type(pb *d, const uint8_t *at, const char *msg, uint32_t field, int wt)
   return fail_at(d, at, DL_EPARSE, "%s field %u has wire type %d", msg, field, wt);
 }
 
+/* Skips a field the decoder does not read; a field the schema knows must
+   still have its declared wire type (EXPECT, or -1 for an unknown field),
+   as a generated parser would insist. */
+static int
+skip_checked(pb *d, cursor *c, const char *msg, uint32_t field, int wt, int expect)
+{
+  if (expect >= 0 && wt != expect)
+    return wrong_type(d, c->p, msg, field, wt);
+  return skip_field(d, c, field, wt, 0);
+}
+
+/* Declared wire types of the fields each message skips. */
+static int
+span_skipped_type(uint32_t f)
+{
+  switch (f) {
+  case 3: case 13: return WT_LEN;          /* trace_state, links */
+  case 10: case 12: case 14: return WT_VARINT; /* dropped counts */
+  case 16: return WT_I32;                 /* flags */
+  default: return -1;
+  }
+}
+
 /* Valid UTF-8 (proto3 strings must be), with an ASCII fast path. */
 static int
 utf8_valid(const uint8_t *p, size_t n)
@@ -325,7 +348,7 @@ any_value(pb *d, cursor c, dl_value *v)
     }
     default:
       /* arrayValue (5), kvlistValue (6), anything newer: not stored. */
-      if (skip_field(d, &c, f, wt, 0))
+      if (skip_checked(d, &c, "AnyValue", f, wt, f == 5 || f == 6 ? WT_LEN : -1))
         return -1;
       if (f == 5 || f == 6)
         v->type = DL_VAL_NONE;
@@ -418,7 +441,8 @@ event(pb *d, cursor c)
         return wrong_type(d, at, "Event", f, wt);
       if (length_delimited(d, &c, &kv) || key_value(d, kv, DL_AT_EVENT))
         return -1;
-    } else if (skip_field(d, &c, f, wt, 0)) {
+    } else if (skip_checked(d, &c, "Event", f, wt,
+                            f == 1 ? WT_I64 : f == 2 ? WT_LEN : f == 4 ? WT_VARINT : -1)) {
       return -1;
     }
   }
@@ -528,7 +552,7 @@ span(pb *d, cursor c)
       break;
     default:
       /* trace_state, flags, dropped counts, links, anything newer. */
-      if (skip_field(d, &c, f, wt, 0))
+      if (skip_checked(d, &c, "Span", f, wt, span_skipped_type(f)))
         return -1;
       break;
     }
@@ -564,7 +588,7 @@ scope_spans(pb *d, cursor c)
       if (length_delimited(d, &c, &s) || span(d, s))
         return -1;
       d->sp++;
-    } else if (skip_field(d, &c, f, wt, 0)) {
+    } else if (skip_checked(d, &c, "ScopeSpans", f, wt, f == 1 || f == 3 ? WT_LEN : -1)) {
       return -1;
     }
   }
@@ -585,7 +609,7 @@ resource(pb *d, cursor c)
         return wrong_type(d, at, "Resource", f, wt);
       if (length_delimited(d, &c, &kv) || key_value(d, kv, DL_AT_RESOURCE))
         return -1;
-    } else if (skip_field(d, &c, f, wt, 0)) {
+    } else if (skip_checked(d, &c, "Resource", f, wt, f == 2 ? WT_VARINT : f == 3 ? WT_LEN : -1)) {
       return -1;
     }
   }
@@ -608,7 +632,7 @@ resource_spans(pb *d, cursor c)
         return wrong_type(d, at, "ResourceSpans", f, wt);
       if (length_delimited(d, &scan, &res) || resource(d, res))
         return -1;
-    } else if (skip_field(d, &scan, f, wt, 0)) {
+    } else if (skip_checked(d, &scan, "ResourceSpans", f, wt, f == 3 ? WT_LEN : -1)) {
       return -1;
     }
   }
