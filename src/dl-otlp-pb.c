@@ -228,7 +228,7 @@ span_skipped_type(uint32_t f)
 
 /* Valid UTF-8 (proto3 strings must be), with an ASCII fast path. */
 static int
-utf8_valid(const uint8_t *p, size_t n)
+utf8_slow(const uint8_t *p, size_t n)
 {
   size_t i = 0;
   while (i < n) {
@@ -264,6 +264,27 @@ utf8_valid(const uint8_t *p, size_t n)
     i += need + 1;
   }
   return 1;
+}
+
+/* Valid UTF-8 (proto3 strings must be).  Nearly every string is ASCII:
+   OR all bytes together (8 at a time) and look closer only if a high
+   bit shows up. */
+static inline int
+utf8_valid(const uint8_t *p, size_t n)
+{
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  uint8_t tail = 0;
+  for (; i < n; i++)
+    tail |= p[i];
+  if (!((acc & 0x8080808080808080ULL) | (tail & 0x80)))
+    return 1;
+  return utf8_slow(p, n);
 }
 
 static int
@@ -361,35 +382,48 @@ any_value(pb *d, cursor c, dl_value *v)
 static int
 key_value(pb *d, cursor c, int at_level)
 {
-  dl_str key = {NULL, 0};
-  cursor value = {NULL, NULL};
+  cursor key = {NULL, NULL}, value = {NULL, NULL};
   int have_value = 0;
   uint32_t f;
   int wt, r;
+  /* The usual encoding, key then value with one-byte lengths, read
+     directly; anything else takes the general loop. */
+  const uint8_t *p = c.p;
+  if (c.end - p >= 4 && p[0] == 0x0a && p[1] < 0x80 && p[1] + 4 <= c.end - p &&
+      p[2 + p[1]] == 0x12 && p[3 + p[1]] < 0x80 && 4 + p[1] + p[3 + p[1]] == c.end - p) {
+    key.p = p + 2;
+    key.end = key.p + p[1];
+    value.p = key.end + 2;
+    value.end = c.end;
+    have_value = 1;
+    c.p = c.end;
+  }
   while ((r = tag(d, &c, &f, &wt)) > 0) {
     const uint8_t *at = c.p;
-    if (f == 1) {
-      if (string_field(d, &c, f, wt, "KeyValue", &key))
-        return -1;
-    } else if (f == 2) {
+    if (f == 1 || f == 2) {
       if (wt != WT_LEN)
         return wrong_type(d, at, "KeyValue", f, wt);
-      /* A repeated message field merges; the last value wins here. */
-      if (length_delimited(d, &c, &value))
+      /* A repeated field of a message: the last occurrence wins. */
+      if (length_delimited(d, &c, f == 1 ? &key : &value))
         return -1;
-      have_value = 1;
+      if (f == 2)
+        have_value = 1;
     } else if (skip_field(d, &c, f, wt, 0)) {
       return -1;
     }
   }
   if (r < 0)
     return -1;
-  if (!have_value || !key.len)
+  size_t key_len = (size_t) (key.end - key.p);
+  /* Attributes the store does not keep are left undecoded, as a lazy
+     protobuf parser would; their keys cannot match a known (ASCII) key
+     whatever bytes they hold. */
+  if (!have_value || !key_len || !dl_sb_wants(&d->sb, at_level, (const char *) key.p, key_len))
     return 0;
   dl_value v;
   if (any_value(d, value, &v))
     return -1;
-  if (dl_sb_attr(&d->sb, at_level, key.ptr, key.len, &v))
+  if (dl_sb_attr(&d->sb, at_level, (const char *) key.p, key_len, &v))
     return fail_at(d, c.p, DL_ENOMEM, "out of memory storing an attribute");
   return 0;
 }

@@ -37,8 +37,19 @@ intern(dl_span_builder *b, const char *s, size_t len, uint32_t *id)
     *id = 0;
     return 0;
   }
+  unsigned slot = (unsigned) (len * 31 + (unsigned char) s[0] * 7 + (unsigned char) s[len - 1] +
+                              (unsigned char) s[len / 2] * 3) & 63;
+  if (b->recent_len[slot] == len && b->recent_id[slot] && memcmp(b->recent_str[slot], s, len) == 0) {
+    *id = b->recent_id[slot];
+    return 0;
+  }
   *id = dl_trace_set_intern(b->set, s, len);
-  return *id ? 0 : -1;
+  if (!*id)
+    return -1;
+  b->recent_id[slot] = *id;
+  b->recent_len[slot] = (uint32_t) len;
+  b->recent_str[slot] = dl_trace_set_string(b->set, *id);
+  return 0;
 }
 
 int
@@ -124,6 +135,51 @@ intern_value(dl_span_builder *b, const dl_value *v, uint32_t *id)
 }
 
 #define KEY_IS(lit) (key_len == sizeof(lit) - 1 && memcmp(key, lit, sizeof(lit) - 1) == 0)
+
+int
+dl_sb_wants(const dl_span_builder *b, int at, const char *key, size_t key_len)
+{
+  switch (key_len) {
+  case 10:
+    if (KEY_IS("http.route"))
+      return 1;
+    break;
+  case 12:
+    if (KEY_IS("service.name") || KEY_IS("cloud.region"))
+      return 1;
+    break;
+  case 14:
+    if (KEY_IS("exception.type"))
+      return 1;
+    break;
+  case 15:
+    if (KEY_IS("service.version"))
+      return 1;
+    break;
+  case 16:
+    if (KEY_IS("http.status_code"))
+      return 1;
+    break;
+  case 22:
+    if (KEY_IS("deployment.environment"))
+      return 1;
+    break;
+  case 25:
+    if (KEY_IS("http.response.status_code"))
+      return 1;
+    break;
+  case 27:
+    if (KEY_IS("deployment.environment.name"))
+      return 1;
+    break;
+  }
+  if (at == DL_AT_EVENT)
+    return 0;
+  for (size_t i = 0; i < b->n_kept; i++)
+    if (b->kept_keys[i].len == key_len && memcmp(b->kept_keys[i].ptr, key, key_len) == 0)
+      return 1;
+  return 0;
+}
 
 int
 dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl_value *v)
@@ -237,9 +293,28 @@ dl_sb_span_end(dl_span_builder *b, dl_error *err)
   uint32_t version = b->version ? b->version : b->res_version;
   uint32_t region = b->region ? b->region : b->res_region;
   uint32_t env = b->env ? b->env : b->res_env;
-  row->origin = dl_trace_set_intern_origin(b->set, b->res_service, version, region, env);
-  if (!row->origin && (b->res_service | version | region | env))
-    return dl_fail(err, DL_ENOMEM, "out of memory interning a span origin");
+  /* A few origins alternate within a resource (regions, versions). */
+  row->origin = 0;
+  int hit = 0;
+  for (int i = 0; i < 4; i++) {
+    const uint32_t *e = b->origin_cache[i];
+    if (e[4] && e[0] == b->res_service && e[1] == version && e[2] == region && e[3] == env) {
+      row->origin = e[4];
+      hit = 1;
+      break;
+    }
+  }
+  if (!hit) {
+    row->origin = dl_trace_set_intern_origin(b->set, b->res_service, version, region, env);
+    if (!row->origin && (b->res_service | version | region | env))
+      return dl_fail(err, DL_ENOMEM, "out of memory interning a span origin");
+    uint32_t *e = b->origin_cache[b->origin_next++ & 3];
+    e[0] = b->res_service;
+    e[1] = version;
+    e[2] = region;
+    e[3] = env;
+    e[4] = row->origin;
+  }
   if (b->n_kept) {
     for (size_t i = 0; i < b->n_kept; i++)
       if (!b->kept[i])

@@ -64,6 +64,15 @@ typedef struct dl_span_builder {
   size_t route_len;
   char route[DL_SB_ROUTE_MAX];
 
+  /* Recently interned strings by a hash of their length and ends: span
+     names and attribute values repeat from span to span, so most
+     lookups end here without hashing the whole string. */
+  uint32_t origin_cache[4][5]; /* (service, version, region, env) -> origin */
+  unsigned origin_next;
+  uint32_t recent_id[64];
+  uint32_t recent_len[64];
+  const char *recent_str[64]; /* interned strings never move */
+
   size_t added;   /* rows appended since dl_sb_init */
   size_t skipped; /* spans dropped (lenient) */
 } dl_span_builder;
@@ -79,6 +88,10 @@ int dl_sb_resource_service(dl_span_builder *b, const char *s, size_t len);
 
 /* Starts a span: clears the row and the span-level attributes. */
 void dl_sb_span_begin(dl_span_builder *b);
+
+/* Nonzero when an attribute KEY at level AT matters to the store (a
+   decoder may skip the value of any other without decoding it). */
+int dl_sb_wants(const dl_span_builder *b, int at, const char *key, size_t key_len);
 
 /* An attribute at level AT.  Returns 0, or -1 when out of memory. */
 int dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl_value *v);
