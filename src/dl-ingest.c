@@ -61,7 +61,8 @@ detect_json_object(const uint8_t *p, size_t len)
     dl_str k;
     if (dl_js_key(&js, &k))
       break;
-    if (IS(k, "resourceSpans") || IS(k, "resource_spans") || IS(k, "result")) {
+    if (IS(k, "resourceSpans") || IS(k, "resource_spans") || IS(k, "result") || IS(k, "batches") ||
+        IS(k, "trace")) {
       format = DL_FORMAT_OTLP_JSON;
       break;
     }
@@ -118,6 +119,8 @@ unknown_reason(const uint8_t *p, size_t len)
     return "looks like protobuf text format, which is not read (use binary protobuf or JSON)";
   if (p[i] == '{')
     return "JSON, but neither OTLP (resourceSpans) nor Jaeger (data, spans)";
+  if (p[i] == '<')
+    return "HTML or XML, not a trace document";
   return "not OTLP protobuf, OTLP JSON or Jaeger JSON";
 }
 

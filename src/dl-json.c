@@ -784,6 +784,7 @@ dl_js_locate(const void *data, size_t len, const dl_js_frame *path, int n)
 {
   dl_js js;
   dl_js_init(&js, data, len, NULL, NULL);
+  long where = -1;
   for (int i = 0; i < n; i++) {
     const dl_js_frame *f = &path[i];
     if (f->key) {
@@ -802,19 +803,22 @@ dl_js_locate(const void *data, size_t len, const dl_js_frame *path, int n)
         more = dl_js_object_next(&js);
       }
       if (!found)
-        return -1;
+        goto out;
     } else {
       int more = dl_js_array_begin(&js);
       for (long k = 0; more > 0 && k < f->index; k++) {
         if (dl_js_skip(&js))
-          return -1;
+          goto out;
         more = dl_js_array_next(&js);
       }
       if (more <= 0)
-        return -1;
+        goto out;
     }
   }
   dl_js_ws(&js);
+  where = (long) (js.p - js.base);
+out:
+  /* Keys with escapes went through scratch buffers. */
   dl_js_release(&js);
-  return (long) (js.p - js.base);
+  return where;
 }

@@ -1,8 +1,9 @@
 /* OTLP JSON straight into the trace set: a schema-directed walk over the
    streaming scanner, no document tree.
    Accepts ExportTraceServiceRequest / TracesData, one per document, as a
-   single document or JSON Lines (any whitespace-separated sequence), and
-   Jaeger api/v3's {"result": TracesData} wrapper.  Member names in
+   single document or JSON Lines (any whitespace-separated sequence),
+   Jaeger api/v3's {"result": TracesData} and Tempo's {"batches": [...]}
+   and {"trace": TracesData}.  Member names in
    lowerCamelCase or the proto names (snake_case); ids in hex (either
    case) or base64; enums as integers or names; 64-bit integers as
    strings or numbers; unknown members skipped (but validated). */
@@ -33,6 +34,7 @@ static const dl_str K_VALUE = {"value", 5};
 static const dl_str K_EVENTS = {"events", 6};
 static const dl_str K_STATUS = {"status", 6};
 static const dl_str K_RESULT = {"result", 6};
+static const dl_str K_TRACE = {"trace", 5};
 
 /* A problem with one span's content (not the syntax): fatal in strict
    mode; in lenient mode the span is dropped and the first such problem
@@ -682,10 +684,12 @@ document(otlp_json *d, int nested)
     if (dl_js_key(js, &k))
       return -1;
     int rc;
-    if (IS2(k, "resourceSpans", "resource_spans")) {
+    if (IS2(k, "resourceSpans", "resource_spans") || IS(k, "batches")) {
+      /* "batches": Tempo's name for the resource spans of a trace. */
       rc = resource_spans(d);
-    } else if (!nested && IS(k, "result")) {
-      dl_js_push_key(js, K_RESULT);
+    } else if (!nested && (IS(k, "result") || IS(k, "trace"))) {
+      /* Jaeger api/v3 {"result": ...}, Tempo api/v2 {"trace": ...}. */
+      dl_js_push_key(js, IS(k, "result") ? K_RESULT : K_TRACE);
       rc = dl_js_null(js) ? 0 : js->code ? -1 : document(d, 1);
       dl_js_pop(js);
     } else if (!nested && IS(k, "error") && (dl_js_ws(js), js->p < js->end && *js->p == '{')) {

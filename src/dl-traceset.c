@@ -568,20 +568,26 @@ map_string(dl_trace_set *dst, const dl_trace_set *src, uint32_t *map, uint32_t i
   return 0;
 }
 
-int
-dl_trace_set_merge(dl_trace_set *dst, const dl_trace_set *src, dl_error *err)
+/* Appends the rows of SRC listed in SEL (all rows when SEL is NULL). */
+static int
+merge_rows(dl_trace_set *dst, const dl_trace_set *src, const dl_selection *sel, dl_error *err)
 {
-  if (!src || !src->count)
+  size_t n = sel ? sel->count : src->count;
+  if (!n)
     return DL_OK;
+  for (size_t i = 0; sel && i < n; i++)
+    if (sel->rows[i] >= src->count)
+      return dl_fail(err, DL_EINVAL, "selection row %u is beyond the %zu spans of the set",
+                     sel->rows[i], src->count);
   /* Snapshot what is read from SRC: it may be DST itself. */
-  size_t n = src->count, base = dst->count;
+  size_t base = dst->count;
   uint32_t n_strings = src->strings.count, n_origins = src->n_origins;
   size_t src_kept = src->n_kept;
   uint32_t src_kept_keys[MAX_KEPT];
   for (size_t k = 0; k < src_kept; k++)
     src_kept_keys[k] = src->kept[k].key;
   int rc = DL_OK;
-  uint32_t *smap = calloc(n_strings, sizeof *smap);
+  uint32_t *smap = calloc(n_strings ? n_strings : 1, sizeof *smap);
   uint32_t *omap = calloc(n_origins, sizeof *omap);
   if (!smap || !omap) {
     rc = dl_fail(err, DL_ENOMEM, "out of memory merging trace sets");
@@ -614,17 +620,31 @@ dl_trace_set_merge(dl_trace_set *dst, const dl_trace_set *src, dl_error *err)
     if (!omap[o] && (f[0] | f[1] | f[2] | f[3]))
       goto nomem;
   }
-  memcpy(dst->trace_id + base, src->trace_id, n * DL_TRACE_ID_SIZE);
-  memcpy(dst->span_id + base, src->span_id, n * DL_SPAN_ID_SIZE);
-  memcpy(dst->parent_id + base, src->parent_id, n * DL_SPAN_ID_SIZE);
-  memcpy(dst->start + base, src->start, n * sizeof(int64_t));
-  memcpy(dst->duration + base, src->duration, n * sizeof(int64_t));
-  memcpy(dst->kind + base, src->kind, n);
-  memcpy(dst->flags + base, src->flags, n);
-  for (size_t r = 0; r < n; r++) {
-    dst->origin[base + r] = omap[src->origin[r]];
-    if (map_string(dst, src, smap, src->operation[r], &dst->operation[base + r]) ||
-        map_string(dst, src, smap, src->error_type[r], &dst->error_type[base + r]))
+  if (!sel) {
+    memcpy(dst->trace_id + base, src->trace_id, n * DL_TRACE_ID_SIZE);
+    memcpy(dst->span_id + base, src->span_id, n * DL_SPAN_ID_SIZE);
+    memcpy(dst->parent_id + base, src->parent_id, n * DL_SPAN_ID_SIZE);
+    memcpy(dst->start + base, src->start, n * sizeof(int64_t));
+    memcpy(dst->duration + base, src->duration, n * sizeof(int64_t));
+    memcpy(dst->kind + base, src->kind, n);
+    memcpy(dst->flags + base, src->flags, n);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      size_t r = sel->rows[i];
+      memcpy(dst->trace_id[base + i], src->trace_id[r], DL_TRACE_ID_SIZE);
+      memcpy(dst->span_id[base + i], src->span_id[r], DL_SPAN_ID_SIZE);
+      memcpy(dst->parent_id[base + i], src->parent_id[r], DL_SPAN_ID_SIZE);
+      dst->start[base + i] = src->start[r];
+      dst->duration[base + i] = src->duration[r];
+      dst->kind[base + i] = src->kind[r];
+      dst->flags[base + i] = src->flags[r];
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t r = sel ? sel->rows[i] : i;
+    dst->origin[base + i] = omap[src->origin[r]];
+    if (map_string(dst, src, smap, src->operation[r], &dst->operation[base + i]) ||
+        map_string(dst, src, smap, src->error_type[r], &dst->error_type[base + i]))
       goto nomem;
   }
   for (size_t d = 0; d < dst->n_kept; d++) {
@@ -634,14 +654,13 @@ dl_trace_set_merge(dl_trace_set *dst, const dl_trace_set *src, dl_error *err)
       continue;
     }
     const uint32_t *col = src->kept[from[d]].ids;
-    for (size_t r = 0; r < n; r++)
-      if (map_string(dst, src, smap, col[r], &to[r]))
+    for (size_t i = 0; i < n; i++)
+      if (map_string(dst, src, smap, col[sel ? sel->rows[i] : i], &to[i]))
         goto nomem;
   }
-  int64_t first = src->first, last = src->last;
   dst->count = base + n;
-  note_range(dst, first, 0);
-  note_range(dst, last, 0);
+  for (size_t i = 0; i < n; i++)
+    note_range(dst, dst->start[base + i], dst->duration[base + i]);
   goto out;
 nomem:
   rc = dl_fail(err, DL_ENOMEM, "out of memory merging trace sets");
@@ -649,6 +668,23 @@ out:
   free(smap);
   free(omap);
   return rc;
+}
+
+int
+dl_trace_set_merge(dl_trace_set *dst, const dl_trace_set *src, dl_error *err)
+{
+  if (!src || !src->count)
+    return DL_OK;
+  return merge_rows(dst, src, NULL, err);
+}
+
+int
+dl_trace_set_merge_rows(dl_trace_set *dst, const dl_trace_set *src, const dl_selection *sel,
+                        dl_error *err)
+{
+  if (!src || !sel)
+    return DL_OK;
+  return merge_rows(dst, src, sel, err);
 }
 
 /* ---- filters ---- */

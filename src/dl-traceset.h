@@ -229,6 +229,10 @@ size_t dl_trace_set_string_length(const dl_trace_set *set, uint32_t id);
 int dl_trace_set_distinct(const dl_trace_set *set, const dl_selection *in, int field,
                           uint32_t **ids, size_t *n, dl_error *err) DL_MUST_CHECK;
 
+/* Appends the rows of SRC listed in SEL to DST (strings re-interned). */
+int dl_trace_set_merge_rows(dl_trace_set *dst, const dl_trace_set *src, const dl_selection *sel,
+                            dl_error *err) DL_MUST_CHECK;
+
 /* Removes rows from N on (undoing a failed load); strings stay interned. */
 void dl_trace_set_truncate(dl_trace_set *set, size_t n);
 

@@ -10,5 +10,6 @@
 #include "dl-deployment.h"
 #include "dl-traceset.h"
 #include "dl-ingest.h"
+#include "dl-sources.h"
 
 #endif

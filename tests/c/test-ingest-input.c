@@ -636,6 +636,19 @@ test_hostile(void)
   }
   ok(all, "2000 random inputs fail cleanly");
 
+  /* Inputs the fuzzers found (tests/data/fuzz/SOURCE.md). */
+  static const char *found[] = {"fuzz/jaeger-locate-leak.json"};
+  for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+    void *data;
+    size_t len;
+    if (dl_read_file(data_path(found[i]), 1 << 20, &data, &len, &err)) {
+      ok(0, "%s: %s", found[i], err.text);
+      continue;
+    }
+    ok(survives(data, len), "fuzzer finding %s fails cleanly", found[i]);
+    free(data);
+  }
+
   /* Huge declared lengths do not allocate. */
   static const uint8_t huge[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
   set = decode_pb(huge, sizeof huge, 0, NULL, &err);
