@@ -520,6 +520,36 @@ dl_trace_set_time_range(const dl_trace_set *set, int64_t *first, int64_t *last)
   return DL_OK;
 }
 
+int
+dl_trace_set_time_range_of(const dl_trace_set *set, const dl_selection *sel, int64_t *first,
+                           int64_t *last)
+{
+  if (!sel)
+    return dl_trace_set_time_range(set, first, last);
+  int any = 0;
+  int64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < sel->count; i++) {
+    size_t r = sel->rows[i];
+    if (r >= set->count)
+      continue;
+    int64_t s = set->start[r], e = saturating_end(s, set->duration[r]);
+    if (e < s)
+      e = s;
+    if (!any || s < lo)
+      lo = s;
+    if (!any || e > hi)
+      hi = e;
+    any = 1;
+  }
+  if (!any)
+    return DL_ENOTFOUND;
+  if (first)
+    *first = lo;
+  if (last)
+    *last = hi;
+  return DL_OK;
+}
+
 size_t
 dl_trace_set_memory(const dl_trace_set *set)
 {

@@ -233,6 +233,11 @@ int dl_trace_set_distinct(const dl_trace_set *set, const dl_selection *in, int f
 int dl_trace_set_merge_rows(dl_trace_set *dst, const dl_trace_set *src, const dl_selection *sel,
                             dl_error *err) DL_MUST_CHECK;
 
+/* Earliest start and latest end over the rows of SEL (all rows when SEL
+   is NULL); DL_ENOTFOUND when there are none. */
+int dl_trace_set_time_range_of(const dl_trace_set *set, const dl_selection *sel, int64_t *first,
+                               int64_t *last);
+
 /* Removes rows from N on (undoing a failed load); strings stay interned. */
 void dl_trace_set_truncate(dl_trace_set *set, size_t n);
 

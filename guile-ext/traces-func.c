@@ -1,0 +1,510 @@
+/* Primitives for trace sets: loading files, fetching from Jaeger and
+   Tempo, filtering, merging, reading spans back.
+ *
+ * A trace set crosses into Scheme as a foreign object holding a view: a
+ * C set shared by reference count (foreign object slots are not traced by
+ * the collector, so a filtered view cannot keep its base object alive;
+ * it keeps the C set alive instead) and a selection of its rows, or all
+ * of them.  The finalizer drops the view's reference; the last one frees
+ * the C set.  (deploy-ledger traces) wraps these in documented
+ * procedures. */
+#include "dl-guile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static SCM trace_set_type;
+
+typedef struct shared {
+  dl_trace_set *set;
+  int refs; /* views using it; finalizers may run on another thread */
+} shared;
+
+typedef struct view {
+  shared *sh;
+  dl_trace_set *set;  /* sh->set */
+  dl_selection sel;   /* rows (owned), when `filtered' */
+  int filtered;
+} view;
+
+static void
+finalize_trace_set(SCM obj)
+{
+  view *v = scm_foreign_object_ref(obj, 0);
+  if (!v)
+    return;
+  scm_foreign_object_set_x(obj, 0, NULL);
+  if (__atomic_sub_fetch(&v->sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    dl_trace_set_free(v->sh->set);
+    free(v->sh);
+  }
+  dl_selection_free(&v->sel);
+  free(v);
+}
+
+/* A new Scheme trace set owning SET (freed here if that fails). */
+static SCM
+wrap_set(dl_trace_set *set)
+{
+  view *v = calloc(1, sizeof *v);
+  shared *sh = calloc(1, sizeof *sh);
+  if (!v || !sh) {
+    free(v);
+    free(sh);
+    dl_trace_set_free(set);
+    dl_guile_raise_code("trace-set", DL_ENOMEM, "out of memory");
+  }
+  sh->set = set;
+  sh->refs = 1;
+  v->sh = sh;
+  v->set = set;
+  /* Tell the collector about memory it does not see. */
+  scm_gc_register_allocation(dl_trace_set_memory(set));
+  return scm_make_foreign_object_1(trace_set_type, v);
+}
+
+static view *
+unwrap(SCM obj, int pos, const char *who)
+{
+  scm_assert_foreign_object_type(trace_set_type, obj);
+  view *v = scm_foreign_object_ref(obj, 0);
+  if (!v)
+    scm_wrong_type_arg_msg(who, pos, obj, "live trace set");
+  return v;
+}
+
+static const dl_selection *
+selection_of(const view *v)
+{
+  return v->filtered ? &v->sel : NULL;
+}
+
+static size_t
+view_count(const view *v)
+{
+  return v->filtered ? v->sel.count : dl_trace_set_count(v->set);
+}
+
+static dl_trace_set *
+new_set(SCM keep, const char *who)
+{
+  dl_trace_set *set = dl_trace_set_new();
+  if (!set)
+    dl_guile_raise_code(who, DL_ENOMEM, "out of memory");
+  for (SCM l = keep; scm_is_pair(l); l = scm_cdr(l)) {
+    dl_error err;
+    if (!scm_is_string(scm_car(l))) {
+      dl_trace_set_free(set);
+      scm_wrong_type_arg_msg(who, SCM_ARGn, keep, "list of attribute keys");
+    }
+    char *k = scm_to_utf8_string(scm_car(l));
+    int rc = dl_trace_set_keep(set, k, &err);
+    free(k);
+    if (rc) {
+      dl_trace_set_free(set);
+      dl_guile_raise(who, &err);
+    }
+  }
+  return set;
+}
+
+SCM_DEFINE(dl_scm_trace_set_p, "%trace-set?", 1, 0, 0, (SCM obj), "Is OBJ a trace set?")
+#define FUNC_NAME s_dl_scm_trace_set_p
+{
+  return scm_from_bool(SCM_IS_A_P(obj, trace_set_type));
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_trace_set_new, "%trace-set-new", 1, 0, 0, (SCM keep),
+           "An empty trace set keeping the attribute keys of the list KEEP.")
+#define FUNC_NAME s_dl_scm_trace_set_new
+{
+  return wrap_set(new_set(keep, FUNC_NAME));
+}
+#undef FUNC_NAME
+
+static SCM
+stats_alist(const dl_ingest_stats *st)
+{
+  return scm_list_5(scm_cons(scm_from_utf8_symbol("spans"), scm_from_size_t(st->spans)),
+                    scm_cons(scm_from_utf8_symbol("skipped"), scm_from_size_t(st->skipped)),
+                    scm_cons(scm_from_utf8_symbol("files"), scm_from_size_t(st->files)),
+                    scm_cons(scm_from_utf8_symbol("bytes"), scm_from_size_t(st->bytes)),
+                    scm_cons(scm_from_utf8_symbol("warning"),
+                             st->warning.code ? scm_from_utf8_string(st->warning.text)
+                                              : SCM_BOOL_F));
+}
+
+static int
+format_of(SCM format, const char *who)
+{
+  if (scm_is_false(format) || scm_is_eq(format, scm_from_utf8_symbol("auto")))
+    return DL_FORMAT_AUTO;
+  if (scm_is_eq(format, scm_from_utf8_symbol("otlp-protobuf")))
+    return DL_FORMAT_OTLP_PROTOBUF;
+  if (scm_is_eq(format, scm_from_utf8_symbol("otlp-json")))
+    return DL_FORMAT_OTLP_JSON;
+  if (scm_is_eq(format, scm_from_utf8_symbol("jaeger-json")))
+    return DL_FORMAT_JAEGER_JSON;
+  scm_wrong_type_arg_msg(who, SCM_ARG4, format,
+                         "one of auto, otlp-protobuf, otlp-json, jaeger-json");
+}
+
+SCM_DEFINE(dl_scm_trace_set_load, "%trace-set-load", 4, 0, 0,
+           (SCM path, SCM lenient, SCM keep, SCM format),
+           "Load the file or directory PATH into a new trace set; return (set . stats).")
+#define FUNC_NAME s_dl_scm_trace_set_load
+{
+  scm_dynwind_begin(0);
+  char *p = dl_guile_string(path, SCM_ARG1, FUNC_NAME);
+  dl_ingest_options opt;
+  dl_ingest_options_init(&opt);
+  opt.lenient = scm_is_true(lenient);
+  opt.format = format_of(format, FUNC_NAME);
+  dl_trace_set *set = new_set(keep, FUNC_NAME);
+  dl_ingest_stats st;
+  dl_ingest_stats_init(&st);
+  dl_error err;
+  if (dl_load_path(set, p, &opt, &st, &err)) {
+    dl_trace_set_free(set);
+    dl_guile_raise(FUNC_NAME, &err);
+  }
+  scm_dynwind_end();
+  return scm_cons(wrap_set(set), stats_alist(&st));
+}
+#undef FUNC_NAME
+
+static long
+long_or(SCM x, long dflt, int pos, const char *who)
+{
+  if (scm_is_false(x))
+    return dflt;
+  if (!scm_is_signed_integer(x, 0, LONG_MAX))
+    scm_wrong_type_arg_msg(who, pos, x, "non-negative integer or #f");
+  return scm_to_long(x);
+}
+
+static SCM
+fetch_stats_alist(const dl_fetch_stats *st)
+{
+  SCM l = SCM_EOL;
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("api"),
+                        st->api ? scm_from_int(st->api) : SCM_BOOL_F), l);
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("splits"), scm_from_size_t(st->splits)), l);
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("slices"), scm_from_size_t(st->slices)), l);
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("retries"), scm_from_size_t(st->retries)), l);
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("requests"), scm_from_size_t(st->requests)), l);
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("spans"), scm_from_size_t(st->spans)), l);
+  l = scm_cons(scm_cons(scm_from_utf8_symbol("traces"), scm_from_size_t(st->traces)), l);
+  return l;
+}
+
+/* The common arguments of both sources, from an alist of options:
+   url service operation traceql start end limit slice api timeout-ms
+   retries backoff-ms credentials lenient keep. */
+static SCM
+option(SCM alist, const char *key)
+{
+  SCM pair = scm_assq(scm_from_utf8_symbol(key), alist);
+  return scm_is_pair(pair) ? scm_cdr(pair) : SCM_BOOL_F;
+}
+
+static SCM
+fetch(SCM opts, int tempo, const char *who)
+{
+  scm_dynwind_begin(0);
+  dl_trace_query q;
+  dl_trace_query_init(&q);
+  dl_http_options h;
+  dl_http_options_init(&h);
+  dl_ingest_options ing;
+  dl_ingest_options_init(&ing);
+  q.url = dl_guile_string(option(opts, "url"), SCM_ARG1, who);
+  q.service = dl_guile_string_or_null(option(opts, "service"), SCM_ARG1, who);
+  q.operation = dl_guile_string_or_null(option(opts, "operation"), SCM_ARG1, who);
+  q.traceql = dl_guile_string_or_null(option(opts, "traceql"), SCM_ARG1, who);
+  q.start = dl_guile_to_ns(option(opts, "start"), SCM_ARG1, who);
+  q.end = dl_guile_to_ns(option(opts, "end"), SCM_ARG1, who);
+  q.limit = (int) long_or(option(opts, "limit"), 1000, SCM_ARG1, who);
+  if (scm_is_true(option(opts, "slice")))
+    q.slice = dl_guile_to_ns(option(opts, "slice"), SCM_ARG1, who);
+  q.api = (int) long_or(option(opts, "api"), DL_JAEGER_API_AUTO, SCM_ARG1, who);
+  h.timeout_ms = long_or(option(opts, "timeout-ms"), h.timeout_ms, SCM_ARG1, who);
+  h.retries = (int) long_or(option(opts, "retries"), h.retries, SCM_ARG1, who);
+  h.backoff_ms = long_or(option(opts, "backoff-ms"), h.backoff_ms, SCM_ARG1, who);
+  h.credentials = dl_guile_string_or_null(option(opts, "credentials"), SCM_ARG1, who);
+  ing.lenient = scm_is_true(option(opts, "lenient"));
+  dl_trace_set *set = new_set(option(opts, "keep"), who);
+  dl_fetch_stats st;
+  dl_error err;
+  int rc = tempo ? dl_tempo_fetch(set, &q, &h, &ing, &st, &err)
+                 : dl_jaeger_fetch(set, &q, &h, &ing, &st, &err);
+  if (rc) {
+    dl_trace_set_free(set);
+    dl_guile_raise(who, &err);
+  }
+  scm_dynwind_end();
+  return scm_cons(wrap_set(set), fetch_stats_alist(&st));
+}
+
+SCM_DEFINE(dl_scm_jaeger_fetch, "%jaeger-fetch", 1, 0, 0, (SCM opts),
+           "Fetch from Jaeger with the options alist OPTS; return (set . stats).")
+#define FUNC_NAME s_dl_scm_jaeger_fetch
+{
+  return fetch(opts, 0, FUNC_NAME);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_tempo_fetch, "%tempo-fetch", 1, 0, 0, (SCM opts),
+           "Fetch from Tempo with the options alist OPTS; return (set . stats).")
+#define FUNC_NAME s_dl_scm_tempo_fetch
+{
+  return fetch(opts, 1, FUNC_NAME);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_jaeger_services, "%jaeger-services", 3, 0, 0, (SCM url, SCM api, SCM timeout_ms),
+           "The services known to the Jaeger at URL, sorted.")
+#define FUNC_NAME s_dl_scm_jaeger_services
+{
+  scm_dynwind_begin(0);
+  char *u = dl_guile_string(url, SCM_ARG1, FUNC_NAME);
+  dl_http_options h;
+  dl_http_options_init(&h);
+  h.timeout_ms = long_or(timeout_ms, h.timeout_ms, SCM_ARG3, FUNC_NAME);
+  char **names;
+  size_t n;
+  dl_error err;
+  if (dl_jaeger_services(u, (int) long_or(api, 0, SCM_ARG2, FUNC_NAME), &h, &names, &n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM l = SCM_EOL;
+  for (size_t i = n; i-- > 0;)
+    l = scm_cons(scm_from_utf8_string(names[i]), l);
+  dl_string_list_free(names, n);
+  scm_dynwind_end();
+  return l;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_trace_set_count, "%trace-set-count", 1, 0, 0, (SCM set),
+           "Number of spans in SET.")
+#define FUNC_NAME s_dl_scm_trace_set_count
+{
+  return scm_from_size_t(view_count(unwrap(set, SCM_ARG1, FUNC_NAME)));
+}
+#undef FUNC_NAME
+
+static const char *const kind_names[] = {"unspecified", "internal", "server",
+                                         "client",      "producer", "consumer"};
+
+SCM_DEFINE(dl_scm_trace_set_filter, "%trace-set-filter", 7, 0, 0,
+           (SCM set, SCM service, SCM operation, SCM kind, SCM start, SCM end, SCM attribute),
+           "A view of the spans of SET matching every given criterion (#f: any). "
+           "ATTRIBUTE is (key . value) or (key . #f) for \"has the attribute\".")
+#define FUNC_NAME s_dl_scm_trace_set_filter
+{
+  scm_dynwind_begin(0);
+  view *v = unwrap(set, SCM_ARG1, FUNC_NAME);
+  dl_filter f;
+  dl_filter_init(&f);
+  f.service = dl_guile_string_or_null(service, SCM_ARG2, FUNC_NAME);
+  f.operation = dl_guile_string_or_null(operation, SCM_ARG3, FUNC_NAME);
+  if (scm_is_true(kind)) {
+    f.kind = -2;
+    for (int i = 0; i < 6; i++)
+      if (scm_is_eq(kind, scm_from_utf8_symbol(kind_names[i])))
+        f.kind = i;
+    if (f.kind == -2)
+      scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG4, kind,
+                             "one of unspecified internal server client producer consumer");
+  }
+  if (scm_is_true(start)) {
+    f.has_start_min = 1;
+    f.start_min = dl_guile_to_ns(start, SCM_ARG5, FUNC_NAME);
+  }
+  if (scm_is_true(end)) {
+    f.has_start_max = 1;
+    f.start_max = dl_guile_to_ns(end, SCM_ARG6, FUNC_NAME);
+  }
+  if (scm_is_true(attribute)) {
+    if (!scm_is_pair(attribute))
+      scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG7, attribute, "(key . value) pair");
+    f.attr_key = dl_guile_string(scm_car(attribute), SCM_ARG7, FUNC_NAME);
+    f.attr_value = dl_guile_string_or_null(scm_cdr(attribute), SCM_ARG7, FUNC_NAME);
+  }
+  view *out = calloc(1, sizeof *out);
+  if (!out)
+    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory");
+  dl_error err;
+  if (dl_trace_set_filter(v->set, selection_of(v), &f, &out->sel, &err)) {
+    free(out);
+    dl_guile_raise(FUNC_NAME, &err);
+  }
+  out->set = v->set;
+  out->sh = v->sh;
+  out->filtered = 1;
+  __atomic_add_fetch(&v->sh->refs, 1, __ATOMIC_ACQ_REL);
+  scm_remember_upto_here_1(set);
+  scm_dynwind_end();
+  return scm_make_foreign_object_1(trace_set_type, out);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_trace_set_merge, "%trace-set-merge", 1, 0, 0, (SCM sets),
+           "A new trace set holding the spans of every set of the list SETS.")
+#define FUNC_NAME s_dl_scm_trace_set_merge
+{
+  dl_trace_set *out = new_set(SCM_EOL, FUNC_NAME);
+  for (SCM l = sets; scm_is_pair(l); l = scm_cdr(l)) {
+    view *v = unwrap(scm_car(l), SCM_ARG1, FUNC_NAME);
+    dl_error err;
+    int rc = v->filtered ? dl_trace_set_merge_rows(out, v->set, &v->sel, &err)
+                         : dl_trace_set_merge(out, v->set, &err);
+    scm_remember_upto_here_1(scm_car(l));
+    if (rc) {
+      dl_trace_set_free(out);
+      dl_guile_raise(FUNC_NAME, &err);
+    }
+  }
+  return wrap_set(out);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_trace_set_time_range, "%trace-set-time-range", 1, 0, 0, (SCM set),
+           "(first-start . last-end) in ns, or #f for an empty set.")
+#define FUNC_NAME s_dl_scm_trace_set_time_range
+{
+  view *v = unwrap(set, SCM_ARG1, FUNC_NAME);
+  int64_t a, b;
+  if (dl_trace_set_time_range_of(v->set, selection_of(v), &a, &b))
+    return SCM_BOOL_F;
+  return scm_cons(scm_from_int64(a), scm_from_int64(b));
+}
+#undef FUNC_NAME
+
+static const struct {
+  const char *name;
+  int field;
+} field_names[] = {{"service", DL_FIELD_SERVICE}, {"version", DL_FIELD_VERSION},
+                   {"region", DL_FIELD_REGION},   {"environment", DL_FIELD_ENVIRONMENT},
+                   {"operation", DL_FIELD_OPERATION}, {"error-type", DL_FIELD_ERROR_TYPE}};
+
+static int
+compare_c_strings(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+SCM_DEFINE(dl_scm_trace_set_distinct, "%trace-set-distinct", 2, 0, 0, (SCM set, SCM field),
+           "The distinct values of FIELD (service, version, region, environment, "
+           "operation, error-type) in SET, sorted.")
+#define FUNC_NAME s_dl_scm_trace_set_distinct
+{
+  view *v = unwrap(set, SCM_ARG1, FUNC_NAME);
+  int f = -1;
+  for (size_t i = 0; i < sizeof field_names / sizeof field_names[0]; i++)
+    if (scm_is_eq(field, scm_from_utf8_symbol(field_names[i].name)))
+      f = field_names[i].field;
+  if (f < 0)
+    scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG2, field,
+                           "one of service version region environment operation error-type");
+  uint32_t *ids;
+  size_t n;
+  dl_error err;
+  if (dl_trace_set_distinct(v->set, selection_of(v), f, &ids, &n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  const char **strs = malloc((n ? n : 1) * sizeof *strs);
+  if (!strs) {
+    free(ids);
+    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    strs[i] = dl_trace_set_string(v->set, ids[i]);
+  free(ids);
+  qsort(strs, n, sizeof *strs, compare_c_strings);
+  SCM l = SCM_EOL;
+  for (size_t i = n; i-- > 0;)
+    l = scm_cons(scm_from_utf8_string(strs[i]), l);
+  free(strs);
+  scm_remember_upto_here_1(set);
+  return l;
+}
+#undef FUNC_NAME
+
+static SCM
+string_or_false(const dl_trace_set *set, uint32_t id)
+{
+  const char *s = dl_trace_set_string(set, id);
+  return s ? scm_from_utf8_stringn(s, dl_trace_set_string_length(set, id)) : SCM_BOOL_F;
+}
+
+static SCM
+sym(const char *s)
+{
+  return scm_from_utf8_symbol(s);
+}
+
+SCM_DEFINE(dl_scm_trace_set_to_list, "%trace-set->list", 2, 0, 0, (SCM set, SCM limit),
+           "The spans of SET as alists, at most LIMIT of them (#f: all).")
+#define FUNC_NAME s_dl_scm_trace_set_to_list
+{
+  view *v = unwrap(set, SCM_ARG1, FUNC_NAME);
+  size_t n = view_count(v);
+  if (scm_is_true(limit)) {
+    size_t lim = scm_to_size_t(limit);
+    if (lim < n)
+      n = lim;
+  }
+  dl_span_columns c;
+  dl_trace_set_columns(v->set, &c);
+  size_t n_kept = dl_trace_set_kept_count(v->set);
+  SCM out = SCM_EOL;
+  for (size_t i = n; i-- > 0;) {
+    size_t r = v->filtered ? v->sel.rows[i] : i;
+    char tid[33], sid[17], pid[17];
+    uint32_t f[4];
+    dl_trace_set_origin_fields(v->set, c.origin[r], f);
+    SCM attrs = SCM_EOL;
+    for (size_t k = n_kept; k-- > 0;) {
+      const uint32_t *col = dl_trace_set_kept_column(v->set, k);
+      if (col && col[r])
+        attrs = scm_acons(scm_from_utf8_string(dl_trace_set_kept_key(v->set, k)),
+                          string_or_false(v->set, col[r]), attrs);
+    }
+    SCM span = SCM_EOL;
+    span = scm_acons(sym("attributes"), attrs, span);
+    span = scm_acons(sym("error-type"), string_or_false(v->set, c.error_type[r]), span);
+    span = scm_acons(sym("error?"), scm_from_bool(c.flags[r] & DL_ROW_ERROR), span);
+    span = scm_acons(sym("environment"), string_or_false(v->set, f[DL_FIELD_ENVIRONMENT]), span);
+    span = scm_acons(sym("region"), string_or_false(v->set, f[DL_FIELD_REGION]), span);
+    span = scm_acons(sym("version"), string_or_false(v->set, f[DL_FIELD_VERSION]), span);
+    span = scm_acons(sym("duration"), scm_from_int64(c.duration[r]), span);
+    span = scm_acons(sym("start"), scm_from_int64(c.start[r]), span);
+    span = scm_acons(sym("kind"), sym(c.kind[r] < 6 ? kind_names[c.kind[r]] : "unspecified"), span);
+    span = scm_acons(sym("operation"), string_or_false(v->set, c.operation[r]), span);
+    span = scm_acons(sym("service"), string_or_false(v->set, f[DL_FIELD_SERVICE]), span);
+    span = scm_acons(sym("parent-id"),
+                     c.flags[r] & DL_ROW_HAS_PARENT
+                       ? scm_from_latin1_string(dl_hex_encode(c.parent_id[r], 8, pid))
+                       : SCM_BOOL_F,
+                     span);
+    span = scm_acons(sym("span-id"), scm_from_latin1_string(dl_hex_encode(c.span_id[r], 8, sid)), span);
+    span = scm_acons(sym("trace-id"), scm_from_latin1_string(dl_hex_encode(c.trace_id[r], 16, tid)), span);
+    out = scm_cons(span, out);
+  }
+  scm_remember_upto_here_1(set);
+  return out;
+}
+#undef FUNC_NAME
+
+void
+dl_guile_init_traces(void)
+{
+  trace_set_type = scm_make_foreign_object_type(
+    scm_from_utf8_symbol("trace-set"),
+    scm_list_1(scm_from_utf8_symbol("view")), finalize_trace_set);
+  scm_c_define("%trace-set-type", trace_set_type);
+#ifndef SCM_MAGIC_SNARFER
+#include "traces-func.x"
+#endif
+}
