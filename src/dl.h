@@ -8,5 +8,6 @@
 #include "dl-ids.h"
 #include "dl-tracecontext.h"
 #include "dl-deployment.h"
+#include "dl-ledger.h"
 
 #endif
