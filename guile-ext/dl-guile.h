@@ -28,5 +28,6 @@ int64_t dl_guile_to_ns(SCM ns, int pos, const char *who);
 /* One init function per area, called by dl_guile_init. */
 void dl_guile_init_core(void);
 void dl_guile_init_tracecontext(void);
+void dl_guile_init_ledger(void);
 
 #endif

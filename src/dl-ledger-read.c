@@ -5,42 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The current state of each deployment: its row, the latest status in its
-   history and the time of its first final status. */
-#define STATE_SELECT                                                                    \
-  "SELECT d.id, d.service, d.version, d.previous_version, d.type, d.environment,"      \
-  " d.regions, d.started_ns, d.actor, d.commit_sha, d.commit_ns, d.trace_id, d.span_id," \
-  " d.trace_flags, d.tracestate, d.parent_span_id,"                                     \
-  " (SELECT h.status FROM history h WHERE h.deployment_id = d.id"                       \
-  "   AND h.kind IN ('created', 'status') ORDER BY h.seq DESC LIMIT 1) AS status,"      \
-  " (SELECT h.at_ns FROM history h WHERE h.deployment_id = d.id AND h.kind = 'status'"  \
-  "   AND h.status IN ('succeeded', 'failed', 'rolled-back') ORDER BY h.seq LIMIT 1)"   \
-  "   AS completed_ns"                                                                   \
-  " FROM deployments d"
+/* A deployment's current state is its row plus what its history says:
+   the latest status, the time of its first final status, and attribute
+   changes applied in order.  Queries read the matching rows sorted by id,
+   then the history of the same rows sorted by (id, seq), and merge the
+   two: two passes, whatever the number of deployments. */
+
+#define DEPLOYMENT_COLUMNS                                                              \
+  "d.id, d.service, d.version, d.previous_version, d.type, d.environment, d.regions,"   \
+  " d.started_ns, d.actor, d.commit_sha, d.commit_ns, d.trace_id, d.span_id,"           \
+  " d.trace_flags, d.tracestate, d.parent_span_id"
 
 enum { COL_ID, COL_SERVICE, COL_VERSION, COL_PREVIOUS, COL_TYPE, COL_ENV, COL_REGIONS,
        COL_STARTED, COL_ACTOR, COL_COMMIT, COL_COMMIT_NS, COL_TRACE_ID, COL_SPAN_ID,
-       COL_FLAGS, COL_TRACESTATE, COL_PARENT, COL_STATUS, COL_COMPLETED };
+       COL_FLAGS, COL_TRACESTATE, COL_PARENT };
 
+/* Builds a deployment from a row of DEPLOYMENT_COLUMNS; its status and
+   completion come from the history afterwards. */
 static int
-load_attributes(dl_ledger *ledger, sqlite3_stmt *attrs, dl_deployment *d, dl_error *err)
-{
-  sqlite3_reset(attrs);
-  sqlite3_bind_text(attrs, 1, d->id, -1, SQLITE_STATIC);
-  int step;
-  while ((step = sqlite3_step(attrs)) == SQLITE_ROW) {
-    const char *k = (const char *) sqlite3_column_text(attrs, 0);
-    const char *v = (const char *) sqlite3_column_text(attrs, 1);
-    if (k && v && dl_deployment_set_attribute(d, k, v))
-      return dl_fail(err, DL_ENOMEM, "out of memory reading attributes");
-  }
-  return step == SQLITE_DONE ? DL_OK : dl_ledger_fail(ledger, step, "read attributes", err);
-}
-
-/* Builds a deployment from a STATE_SELECT row. */
-static int
-row_to_deployment(dl_ledger *ledger, sqlite3_stmt *row, sqlite3_stmt *attrs,
-                  dl_deployment **out, dl_error *err)
+row_to_deployment(sqlite3_stmt *row, dl_deployment **out, dl_error *err)
 {
   dl_deployment *d = dl_deployment_new();
   if (!d)
@@ -54,15 +37,11 @@ row_to_deployment(dl_ledger *ledger, sqlite3_stmt *row, sqlite3_stmt *attrs,
   d->commit = dl_sqlite_strdup(row, COL_COMMIT);
   d->started = dl_sqlite_time(row, COL_STARTED);
   d->commit_time = dl_sqlite_time(row, COL_COMMIT_NS);
-  d->completed = dl_sqlite_time(row, COL_COMPLETED);
   int rc = DL_OK;
   if (!d->id || !d->service || !d->version || !d->environment)
     rc = dl_fail(err, DL_ENOMEM, "out of memory");
   if (!rc)
     rc = dl_deploy_type_parse((const char *) sqlite3_column_text(row, COL_TYPE), &d->type, err);
-  if (!rc)
-    rc = dl_deploy_status_parse((const char *) sqlite3_column_text(row, COL_STATUS), &d->status,
-                                err);
   const char *regions = (const char *) sqlite3_column_text(row, COL_REGIONS);
   while (!rc && regions && *regions) {
     const char *nl = strchr(regions, '\n');
@@ -87,8 +66,6 @@ row_to_deployment(dl_ledger *ledger, sqlite3_stmt *row, sqlite3_stmt *attrs,
         && dl_hex_decode(parent, DL_SPAN_ID_SIZE, d->parent_span_id, 0) == 0)
       d->has_parent = 1;
   }
-  if (!rc)
-    rc = load_attributes(ledger, attrs, d, err);
   if (rc) {
     dl_deployment_free(d);
     return rc;
@@ -97,8 +74,101 @@ row_to_deployment(dl_ledger *ledger, sqlite3_stmt *row, sqlite3_stmt *attrs,
   return DL_OK;
 }
 
-static const char ATTRIBUTES_SQL[] =
-  "SELECT key, value FROM history WHERE deployment_id = ? AND kind = 'attribute' ORDER BY seq";
+/* Applies one history row (deployment_id, kind, status, at_ns, key, value)
+   to D. */
+static int
+apply_history(dl_deployment *d, sqlite3_stmt *h, dl_error *err)
+{
+  const char *kind = (const char *) sqlite3_column_text(h, 1);
+  const char *status = (const char *) sqlite3_column_text(h, 2);
+  if (!kind)
+    return DL_OK;
+  if (strcmp(kind, "created") == 0 || strcmp(kind, "status") == 0) {
+    dl_deploy_status s;
+    if (dl_deploy_status_parse(status, &s, err))
+      return DL_ESTORAGE;
+    d->status = s;
+    if (dl_deploy_status_is_final(s) && d->completed == DL_TIME_NONE)
+      d->completed = sqlite3_column_int64(h, 3);
+  } else if (strcmp(kind, "attribute") == 0) {
+    const char *k = (const char *) sqlite3_column_text(h, 4);
+    const char *v = (const char *) sqlite3_column_text(h, 5);
+    if (k && v && dl_deployment_set_attribute(d, k, v))
+      return dl_fail(err, DL_ENOMEM, "out of memory reading attributes");
+  }
+  return DL_OK;
+}
+
+/* Deployments whose rows match WHERE (over `d', with bindings set by
+   BIND), in id order, with their state from history. */
+static int
+load_where(dl_ledger *ledger, const char *where, void (*bind)(sqlite3_stmt *, const void *),
+           const void *arg, dl_deployment ***out, size_t *n, dl_error *err)
+{
+  char sql[2048];
+  sqlite3_stmt *rows, *history;
+  snprintf(sql, sizeof sql, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments d WHERE %s ORDER BY d.id",
+           where);
+  int rc = dl_ledger_prepare(ledger, sql, &rows, err);
+  if (rc)
+    return rc;
+  snprintf(sql, sizeof sql,
+           "SELECT deployment_id, kind, status, at_ns, key, value FROM history"
+           " WHERE deployment_id IN (SELECT d.id FROM deployments d WHERE %s)"
+           " ORDER BY deployment_id, seq", where);
+  if ((rc = dl_ledger_prepare(ledger, sql, &history, err))) {
+    sqlite3_finalize(rows);
+    return rc;
+  }
+  bind(rows, arg);
+  bind(history, arg);
+  dl_deployment **list = NULL;
+  size_t count = 0, cap = 0;
+  int step;
+  while (!rc && (step = sqlite3_step(rows)) == SQLITE_ROW) {
+    if (count == cap) {
+      cap = cap ? cap * 2 : 64;
+      dl_deployment **grown = realloc(list, cap * sizeof *grown);
+      if (!grown) {
+        rc = dl_fail(err, DL_ENOMEM, "out of memory listing deployments");
+        break;
+      }
+      list = grown;
+    }
+    rc = row_to_deployment(rows, &list[count], err);
+    if (!rc)
+      count++;
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = dl_ledger_fail(ledger, step, "list deployments", err);
+  /* SQLite's order of text is byte order, as strcmp's. */
+  size_t i = 0;
+  while (!rc && (step = sqlite3_step(history)) == SQLITE_ROW) {
+    const char *id = (const char *) sqlite3_column_text(history, 0);
+    while (i < count && strcmp(list[i]->id, id) < 0)
+      i++;
+    if (i < count && strcmp(list[i]->id, id) == 0)
+      rc = apply_history(list[i], history, err);
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = dl_ledger_fail(ledger, step, "read history", err);
+  sqlite3_finalize(rows);
+  sqlite3_finalize(history);
+  if (rc) {
+    dl_deployment_list_free(list, count);
+    return rc;
+  }
+  *out = list;
+  *n = count;
+  return DL_OK;
+}
+
+static void
+bind_prefix(sqlite3_stmt *stmt, const void *arg)
+{
+  sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
+  sqlite3_bind_int(stmt, 2, (int) strlen(arg));
+}
 
 int
 dl_ledger_find(dl_ledger *ledger, const char *id, dl_deployment **out, dl_error *err)
@@ -106,36 +176,22 @@ dl_ledger_find(dl_ledger *ledger, const char *id, dl_deployment **out, dl_error 
   *out = NULL;
   if (!id || !*id)
     return dl_fail(err, DL_EINVAL, "empty deployment id");
-  sqlite3_stmt *stmt, *attrs;
-  int rc = dl_ledger_prepare(ledger, STATE_SELECT " WHERE substr(d.id, 1, ?2) = ?1 LIMIT 2",
-                             &stmt, err);
+  dl_deployment **list;
+  size_t n;
+  int rc = load_where(ledger, "substr(d.id, 1, ?2) = ?1", bind_prefix, id, &list, &n, err);
   if (rc)
     return rc;
-  if ((rc = dl_ledger_prepare(ledger, ATTRIBUTES_SQL, &attrs, err))) {
-    sqlite3_finalize(stmt);
-    return rc;
-  }
-  sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(stmt, 2, (int) strlen(id));
-  int step = sqlite3_step(stmt);
-  if (step == SQLITE_ROW) {
-    char *first = dl_sqlite_strdup(stmt, COL_ID);
-    rc = row_to_deployment(ledger, stmt, attrs, out, err);
-    if (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-      rc = dl_fail(err, DL_EAMBIGUOUS, "deployment id prefix \"%s\" matches several "
-                   "deployments (%s, %s, ...)", id, first ? first : "?",
-                   (const char *) sqlite3_column_text(stmt, COL_ID));
-      dl_deployment_free(*out);
-      *out = NULL;
-    }
-    free(first);
-  } else if (step == SQLITE_DONE) {
+  if (n == 0)
     rc = dl_fail(err, DL_ENOTFOUND, "no deployment with id \"%s\"", id);
-  } else {
-    rc = dl_ledger_fail(ledger, step, "find a deployment", err);
+  else if (n > 1)
+    rc = dl_fail(err, DL_EAMBIGUOUS,
+                 "deployment id prefix \"%s\" matches %zu deployments (%s, %s, ...)", id, n,
+                 list[0]->id, list[1]->id);
+  else {
+    *out = list[0];
+    list[0] = NULL;
   }
-  sqlite3_finalize(stmt);
-  sqlite3_finalize(attrs);
+  dl_deployment_list_free(list, n);
   return rc;
 }
 
@@ -157,13 +213,33 @@ dl_deployment_list_free(dl_deployment **list, size_t n)
   free(list);
 }
 
+static void
+bind_query(sqlite3_stmt *stmt, const void *arg)
+{
+  const dl_query *q = arg;
+  dl_sqlite_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":service"), q->service);
+  dl_sqlite_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":environment"), q->environment);
+  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":since"), q->since);
+  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":until"), q->until);
+}
+
+/* Newest first; ties by id, newest id first. */
+static int
+compare_newest(const void *a, const void *b)
+{
+  const dl_deployment *x = *(dl_deployment *const *) a, *y = *(dl_deployment *const *) b;
+  if (x->started != y->started)
+    return x->started > y->started ? -1 : 1;
+  return -strcmp(x->id, y->id);
+}
+
 int
 dl_ledger_query(dl_ledger *ledger, const dl_query *q, dl_deployment ***out, size_t *n,
                 dl_error *err)
 {
-  char sql[2048];
-  size_t len = (size_t) snprintf(sql, sizeof sql, "WITH s AS (" STATE_SELECT " WHERE 1");
-#define ADD(text) len += (size_t) snprintf(sql + len, sizeof sql - len, "%s", text)
+  char where[1024];
+  size_t len = (size_t) snprintf(where, sizeof where, "1");
+#define ADD(text) len += (size_t) snprintf(where + len, sizeof where - len, "%s", text)
   if (q->service)
     ADD(" AND d.service = :service");
   if (q->environment)
@@ -175,59 +251,29 @@ dl_ledger_query(dl_ledger *ledger, const dl_query *q, dl_deployment ***out, size
   if (q->latest)
     ADD(" AND d.id = (SELECT d2.id FROM deployments d2 WHERE d2.service = d.service"
         " AND d2.environment = d.environment ORDER BY d2.started_ns DESC, d2.id DESC LIMIT 1)");
-  ADD(") SELECT * FROM s");
-  if (q->status >= 0)
-    ADD(" WHERE status = :status");
-  ADD(" ORDER BY started_ns DESC, id DESC");
-  if (q->limit)
-    ADD(" LIMIT :limit");
 #undef ADD
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *stmt, *attrs;
-  int rc = dl_ledger_prepare(ledger, sql, &stmt, err);
+  dl_deployment **list;
+  size_t count;
+  int rc = load_where(ledger, where, bind_query, q, &list, &count, err);
   if (rc)
     return rc;
-  if ((rc = dl_ledger_prepare(ledger, ATTRIBUTES_SQL, &attrs, err))) {
-    sqlite3_finalize(stmt);
-    return rc;
+  size_t kept = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (q->status >= 0 && list[i]->status != (dl_deploy_status) q->status)
+      dl_deployment_free(list[i]);
+    else
+      list[kept++] = list[i];
   }
-  dl_sqlite_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":service"), q->service);
-  dl_sqlite_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":environment"), q->environment);
-  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":since"), q->since);
-  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":until"), q->until);
-  if (q->status >= 0)
-    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":status"),
-                      dl_deploy_status_name(q->status), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":limit"), (int64_t) q->limit);
-
-  dl_deployment **list = NULL;
-  size_t count = 0, cap = 0;
-  int step;
-  while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 64;
-      dl_deployment **grown = realloc(list, cap * sizeof *grown);
-      if (!grown) {
-        rc = dl_fail(err, DL_ENOMEM, "out of memory listing deployments");
-        break;
-      }
-      list = grown;
-    }
-    rc = row_to_deployment(ledger, stmt, attrs, &list[count], err);
-    if (!rc)
-      count++;
-  }
-  if (!rc && step != SQLITE_DONE)
-    rc = dl_ledger_fail(ledger, step, "list deployments", err);
-  sqlite3_finalize(stmt);
-  sqlite3_finalize(attrs);
-  if (rc) {
-    dl_deployment_list_free(list, count);
-    return rc;
+  qsort(list, kept, sizeof *list, compare_newest);
+  if (q->limit && kept > q->limit) {
+    for (size_t i = q->limit; i < kept; i++)
+      dl_deployment_free(list[i]);
+    kept = q->limit;
   }
   *out = list;
-  *n = count;
+  *n = kept;
   return DL_OK;
 }
 

@@ -9,5 +9,6 @@
 #include "dl-tracecontext.h"
 #include "dl-deployment.h"
 #include "dl-ledger.h"
+#include "dl-table.h"
 
 #endif
