@@ -203,7 +203,7 @@ test_queries(dl_ledger *l)
   dl_deployment_list_free(list, n);
   dl_error err;
   dl_deployment *found;
-  ok(dl_ledger_find(l, "0", &found, &err) == DL_EAMBIGUOUS && strstr(err.text, "several"),
+  ok(dl_ledger_find(l, "0", &found, &err) == DL_EAMBIGUOUS && strstr(err.text, "matches"),
      "a prefix of several is ambiguous: %s", err.text);
   free(a);
   free(b);
