@@ -10,5 +10,9 @@
 #include "dl-deployment.h"
 #include "dl-ledger.h"
 #include "dl-table.h"
+#include "dl-str.h"
+#include "dl-arena.h"
+#include "dl-span.h"
+#include "dl-otlp-encode.h"
 
 #endif
