@@ -87,46 +87,50 @@ opt_varint(uint64_t v)
 
 static size_t size_kvs(dl_pb_encoder *enc, const dl_kv *kvs, size_t n);
 
+static inline int
+is_nested(const dl_value *v)
+{
+  return v->kind == DL_VALUE_ARRAY || v->kind == DL_VALUE_KVLIST;
+}
+
+/* The length of an AnyValue that holds no nested message: cheap enough to
+   compute in both passes, so it takes no slot. */
+static inline size_t
+scalar_value_size(const dl_value *v)
+{
+  switch (v->kind) {
+  case DL_VALUE_STRING:
+  case DL_VALUE_BYTES:
+    return len_field(v->u.str.len);
+  case DL_VALUE_BOOL:
+    return 2;
+  case DL_VALUE_INT:
+    return 1 + varint_size((uint64_t) v->u.integer);
+  case DL_VALUE_DOUBLE:
+    return 9;
+  default:
+    return 0;
+  }
+}
+
+/* The length of an AnyValue; nested ones record the lengths of their
+   AnyValue and their ArrayValue or KeyValueList. */
 static size_t
 size_value(dl_pb_encoder *enc, const dl_value *v)
 {
-  size_t s = slot(enc), size = 0;
-  switch (v->kind) {
-  case DL_VALUE_EMPTY:
-    break;
-  case DL_VALUE_STRING:
-  case DL_VALUE_BYTES:
-    size = len_field(v->u.str.len);
-    break;
-  case DL_VALUE_BOOL:
-    size = 2;
-    break;
-  case DL_VALUE_INT:
-    size = 1 + varint_size((uint64_t) v->u.integer);
-    break;
-  case DL_VALUE_DOUBLE:
-    size = 9;
-    break;
-  case DL_VALUE_ARRAY: {
-    size_t a = slot(enc), inner = 0;
+  if (!is_nested(v))
+    return scalar_value_size(v);
+  size_t s = slot(enc), a = slot(enc), inner = 0;
+  if (v->kind == DL_VALUE_ARRAY)
     for (size_t i = 0; i < v->u.array.n; i++)
       inner += len_field(size_value(enc, &v->u.array.items[i]));
-    if (!enc->failed)
-      enc->sizes[a] = (uint32_t) inner;
-    size = len_field(inner);
-    break;
-  }
-  case DL_VALUE_KVLIST: {
-    size_t a = slot(enc);
-    size_t inner = size_kvs(enc, v->u.kvlist.items, v->u.kvlist.n);
-    if (!enc->failed)
-      enc->sizes[a] = (uint32_t) inner;
-    size = len_field(inner);
-    break;
-  }
-  }
-  if (!enc->failed)
+  else
+    inner = size_kvs(enc, v->u.kvlist.items, v->u.kvlist.n);
+  size_t size = len_field(inner);
+  if (!enc->failed) {
+    enc->sizes[a] = (uint32_t) inner;
     enc->sizes[s] = (uint32_t) size;
+  }
   return size;
 }
 
@@ -136,6 +140,14 @@ size_kvs(dl_pb_encoder *enc, const dl_kv *kvs, size_t n)
 {
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
+    if (kvs[i].value.kind == DL_VALUE_STRING) {
+      total += len_field(opt_str(kvs[i].key) + len_field(len_field(kvs[i].value.u.str.len)));
+      continue;
+    }
+    if (!is_nested(&kvs[i].value)) {
+      total += len_field(opt_str(kvs[i].key) + len_field(scalar_value_size(&kvs[i].value)));
+      continue;
+    }
     size_t s = slot(enc);
     size_t kv = opt_str(kvs[i].key) + len_field(size_value(enc, &kvs[i].value));
     if (!enc->failed)
@@ -233,6 +245,10 @@ size_request(dl_pb_encoder *enc, const dl_export_request *req)
 static inline uint8_t *
 put_varint(uint8_t *p, uint64_t v)
 {
+  if (v < 0x80) {
+    *p = (uint8_t) v;
+    return p + 1;
+  }
   while (v >= 0x80) {
     *p++ = (uint8_t) (v | 0x80);
     v >>= 7;
@@ -241,12 +257,41 @@ put_varint(uint8_t *p, uint64_t v)
   return p;
 }
 
+/* Copies N bytes; short runs (most keys and values) without a call. */
+static inline void
+copy(uint8_t *dst, const void *src, size_t n)
+{
+  const uint8_t *s = src;
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 17 && n <= 32) {
+    uint64_t a, b, c, d;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + 8, 8);
+    memcpy(&c, s + n - 16, 8);
+    memcpy(&d, s + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + 8, &b, 8);
+    memcpy(dst + n - 16, &c, 8);
+    memcpy(dst + n - 8, &d, 8);
+  } else if (n < 8) {
+    for (size_t i = 0; i < n; i++)
+      dst[i] = s[i];
+  } else {
+    memcpy(dst, src, n);
+  }
+}
+
 static inline uint8_t *
 put_bytes(uint8_t *p, unsigned field, const void *data, size_t len)
 {
   *p++ = (uint8_t) (field << 3 | LEN);
   p = put_varint(p, len);
-  memcpy(p, data, len);
+  copy(p, data, len);
   return p + len;
 }
 
@@ -283,11 +328,12 @@ put_nested(dl_pb_encoder *enc, uint8_t *p, unsigned field)
 
 static uint8_t *put_kvs(dl_pb_encoder *enc, uint8_t *p, unsigned field, const dl_kv *kvs,
                         size_t n);
+static uint8_t *put_any(dl_pb_encoder *enc, uint8_t *p, unsigned field, const dl_value *v);
 
+/* The contents of AnyValue V (its header was written by the caller). */
 static uint8_t *
 put_value(dl_pb_encoder *enc, uint8_t *p, const dl_value *v)
 {
-  enc->next++; /* this AnyValue's own length was written by the caller */
   switch (v->kind) {
   case DL_VALUE_EMPTY:
     break;
@@ -313,11 +359,8 @@ put_value(dl_pb_encoder *enc, uint8_t *p, const dl_value *v)
   }
   case DL_VALUE_ARRAY:
     p = put_nested(enc, p, 5);
-    for (size_t i = 0; i < v->u.array.n; i++) {
-      *p++ = 1 << 3 | LEN;
-      p = put_varint(p, enc->sizes[enc->next]);
-      p = put_value(enc, p, &v->u.array.items[i]);
-    }
+    for (size_t i = 0; i < v->u.array.n; i++)
+      p = put_any(enc, p, 1, &v->u.array.items[i]);
     break;
   case DL_VALUE_KVLIST:
     p = put_nested(enc, p, 6);
@@ -327,15 +370,42 @@ put_value(dl_pb_encoder *enc, uint8_t *p, const dl_value *v)
   return p;
 }
 
+/* An AnyValue as field FIELD: header, then contents. */
+static uint8_t *
+put_any(dl_pb_encoder *enc, uint8_t *p, unsigned field, const dl_value *v)
+{
+  if (is_nested(v))
+    p = put_nested(enc, p, field);
+  else {
+    *p++ = (uint8_t) (field << 3 | LEN);
+    p = put_varint(p, scalar_value_size(v));
+  }
+  return put_value(enc, p, v);
+}
+
 static uint8_t *
 put_kvs(dl_pb_encoder *enc, uint8_t *p, unsigned field, const dl_kv *kvs, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
-    p = put_nested(enc, p, field);
-    p = put_opt_str(p, 1, kvs[i].key);
-    *p++ = 2 << 3 | LEN;
-    p = put_varint(p, enc->sizes[enc->next]);
-    p = put_value(enc, p, &kvs[i].value);
+    const dl_kv *kv = &kvs[i];
+    if (kv->value.kind == DL_VALUE_STRING) { /* the common case, straight through */
+      size_t vlen = kv->value.u.str.len, any = len_field(vlen);
+      *p++ = (uint8_t) (field << 3 | LEN);
+      p = put_varint(p, opt_str(kv->key) + len_field(any));
+      p = put_opt_str(p, 1, kv->key);
+      *p++ = 2 << 3 | LEN;
+      p = put_varint(p, any);
+      p = put_bytes(p, 1, kv->value.u.str.ptr, vlen);
+      continue;
+    }
+    if (is_nested(&kv->value))
+      p = put_nested(enc, p, field);
+    else {
+      *p++ = (uint8_t) (field << 3 | LEN);
+      p = put_varint(p, opt_str(kv->key) + len_field(scalar_value_size(&kv->value)));
+    }
+    p = put_opt_str(p, 1, kv->key);
+    p = put_any(enc, p, 2, &kv->value);
   }
   return p;
 }
