@@ -14,5 +14,7 @@
 #include "dl-arena.h"
 #include "dl-span.h"
 #include "dl-otlp-encode.h"
+#include "dl-deployment-span.h"
+#include "dl-exporter.h"
 
 #endif
