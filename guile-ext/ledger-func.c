@@ -18,8 +18,8 @@ finalize_ledger(SCM obj)
   }
 }
 
-static dl_ledger *
-ledger_ref(SCM obj, const char *who)
+dl_ledger *
+dl_guile_ledger_ref(SCM obj, const char *who)
 {
   scm_assert_foreign_object_type(ledger_type, obj);
   dl_ledger *l = scm_foreign_object_ref(obj, 0);
@@ -42,8 +42,8 @@ time_arg(SCM ns, int pos, const char *who)
 
 #define SYM(name) scm_from_utf8_symbol(name)
 
-static SCM
-deployment_to_scm(const dl_deployment *d)
+SCM
+dl_guile_deployment_to_scm(const dl_deployment *d)
 {
   char trace[33], span[17], parent[17];
   SCM regions = SCM_EOL, attrs = SCM_EOL;
@@ -90,8 +90,8 @@ field(SCM alist, const char *key)
 }
 
 /* Fills D from the alist; must run inside a dynwind. */
-static void
-deployment_from_scm(SCM alist, dl_deployment *d, const char *who)
+void
+dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who)
 {
   dl_error err;
   struct {
@@ -141,10 +141,33 @@ deployment_from_scm(SCM alist, dl_deployment *d, const char *who)
   }
 }
 
-static void
-free_deployment(void *d)
+void
+dl_guile_free_deployment(void *d)
 {
   dl_deployment_free(d);
+}
+
+dl_spool_item *
+dl_guile_spool_items(SCM spool, size_t *n, const char *who)
+{
+  *n = 0;
+  if (SCM_UNBNDP(spool) || scm_is_false(spool))
+    return NULL;
+  long len = scm_ilength(spool);
+  if (len < 0)
+    scm_wrong_type_arg_msg(who, 0, spool, "list of spool payloads");
+  dl_spool_item *items = scm_gc_malloc((size_t) (len ? len : 1) * sizeof *items, "spool");
+  for (SCM l = spool; scm_is_pair(l); l = scm_cdr(l)) {
+    SCM item = scm_car(l); /* (bytevector content-type span-count) */
+    if (scm_ilength(item) != 3 || !scm_is_bytevector(scm_car(item)))
+      scm_wrong_type_arg_msg(who, 0, item, "(bytevector content-type span-count)");
+    dl_spool_item *it = &items[(*n)++];
+    it->payload = SCM_BYTEVECTOR_CONTENTS(scm_car(item));
+    it->size = SCM_BYTEVECTOR_LENGTH(scm_car(item));
+    it->content_type = dl_guile_string(scm_cadr(item), 0, who);
+    it->span_count = scm_to_int(scm_caddr(item));
+  }
+  return items;
 }
 
 SCM_DEFINE(dl_scm_ledger_open, "%ledger-open", 1, 0, 0, (SCM path),
@@ -165,7 +188,7 @@ SCM_DEFINE(dl_scm_ledger_close, "%ledger-close", 1, 0, 0, (SCM ledger),
            "Close LEDGER; closing it again is an error.")
 #define FUNC_NAME s_dl_scm_ledger_close
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_foreign_object_set_x(ledger, 0, NULL);
   dl_ledger_close(l);
   return SCM_UNSPECIFIED;
@@ -191,48 +214,54 @@ SCM_DEFINE(dl_scm_ledger_open_p, "%ledger-open?", 1, 0, 0, (SCM ledger),
 SCM_DEFINE(dl_scm_ledger_path, "%ledger-path", 1, 0, 0, (SCM ledger), "The ledger's file.")
 #define FUNC_NAME s_dl_scm_ledger_path
 {
-  return scm_from_utf8_string(dl_ledger_path(ledger_ref(ledger, FUNC_NAME)));
+  return scm_from_utf8_string(dl_ledger_path(dl_guile_ledger_ref(ledger, FUNC_NAME)));
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_ledger_record, "%ledger-record", 2, 0, 0, (SCM ledger, SCM deployment),
-           "Record the deployment alist; return the recorded deployment.")
+SCM_DEFINE(dl_scm_ledger_record, "%ledger-record", 2, 1, 0, (SCM ledger, SCM deployment, SCM spool),
+           "Record the deployment alist, with SPOOL payloads in the same transaction; "
+           "return the recorded deployment.")
 #define FUNC_NAME s_dl_scm_ledger_record
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_deployment *d = dl_deployment_new();
   if (!d)
     dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, NULL);
-  scm_dynwind_unwind_handler(free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  deployment_from_scm(deployment, d, FUNC_NAME);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  dl_guile_deployment_from_scm(deployment, d, FUNC_NAME);
   dl_error err;
-  if (dl_ledger_record(l, d, NULL, NULL, 0, &err))
+  size_t n_items;
+  dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
+  if (dl_ledger_record(l, d, NULL, items, n_items, &err))
     dl_guile_raise(FUNC_NAME, &err);
-  SCM result = deployment_to_scm(d);
+  SCM result = dl_guile_deployment_to_scm(d);
   scm_dynwind_end();
   return result;
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_ledger_transition, "%ledger-transition", 6, 0, 0,
-           (SCM ledger, SCM id, SCM status, SCM at, SCM actor, SCM reason),
+SCM_DEFINE(dl_scm_ledger_transition, "%ledger-transition", 6, 1, 0,
+           (SCM ledger, SCM id, SCM status, SCM at, SCM actor, SCM reason, SCM spool),
            "Move deployment ID to STATUS; return its new state.")
 #define FUNC_NAME s_dl_scm_ledger_transition
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_deploy_status to;
   dl_deployment *d;
   dl_error err;
+  size_t n_items;
+  dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
   if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG3, FUNC_NAME), &to, &err)
       || dl_ledger_transition(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), to,
                               time_arg(at, SCM_ARG4, FUNC_NAME),
                               dl_guile_string_or_null(actor, 5, FUNC_NAME),
-                              dl_guile_string_or_null(reason, 6, FUNC_NAME), NULL, 0, &d, &err))
+                              dl_guile_string_or_null(reason, 6, FUNC_NAME), items, n_items, &d,
+                              &err))
     dl_guile_raise(FUNC_NAME, &err);
-  scm_dynwind_unwind_handler(free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  SCM result = deployment_to_scm(d);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  SCM result = dl_guile_deployment_to_scm(d);
   scm_dynwind_end();
   return result;
 }
@@ -243,7 +272,7 @@ SCM_DEFINE(dl_scm_ledger_set_attribute, "%ledger-set-attribute", 6, 0, 0,
            "Append an attribute change to deployment ID.")
 #define FUNC_NAME s_dl_scm_ledger_set_attribute
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_error err;
   if (dl_ledger_set_attribute(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME),
@@ -257,19 +286,21 @@ SCM_DEFINE(dl_scm_ledger_set_attribute, "%ledger-set-attribute", 6, 0, 0,
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_ledger_stage, "%ledger-stage", 5, 0, 0,
-           (SCM ledger, SCM id, SCM name, SCM status, SCM at),
+SCM_DEFINE(dl_scm_ledger_stage, "%ledger-stage", 5, 1, 0,
+           (SCM ledger, SCM id, SCM name, SCM status, SCM at, SCM spool),
            "Append a region or stage event to deployment ID.")
 #define FUNC_NAME s_dl_scm_ledger_stage
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_deploy_status s;
   dl_error err;
+  size_t n_items;
+  dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
   if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG4, FUNC_NAME), &s, &err)
       || dl_ledger_stage(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME),
                          dl_guile_string(name, SCM_ARG3, FUNC_NAME), s,
-                         time_arg(at, 5, FUNC_NAME), NULL, 0, &err))
+                         time_arg(at, 5, FUNC_NAME), items, n_items, &err))
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
   return SCM_UNSPECIFIED;
@@ -280,7 +311,7 @@ SCM_DEFINE(dl_scm_ledger_find, "%ledger-find", 2, 0, 0, (SCM ledger, SCM id),
            "The deployment ID (full or unique prefix), or #f when there is none.")
 #define FUNC_NAME s_dl_scm_ledger_find
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_deployment *d;
   dl_error err;
@@ -291,8 +322,8 @@ SCM_DEFINE(dl_scm_ledger_find, "%ledger-find", 2, 0, 0, (SCM ledger, SCM id),
   }
   if (rc)
     dl_guile_raise(FUNC_NAME, &err);
-  scm_dynwind_unwind_handler(free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  SCM result = deployment_to_scm(d);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  SCM result = dl_guile_deployment_to_scm(d);
   scm_dynwind_end();
   return result;
 }
@@ -328,14 +359,14 @@ SCM_DEFINE(dl_scm_ledger_query, "%ledger-query", 8, 0, 0,
            "Deployments matching the filters (#f: any), newest first, as alists.")
 #define FUNC_NAME s_dl_scm_ledger_query
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_deployment **list;
   size_t n;
   run_query(l, service, environment, status, since, until, limit, latest, &list, &n, FUNC_NAME);
   SCM result = SCM_EOL;
   for (size_t i = n; i-- > 0;)
-    result = scm_cons(deployment_to_scm(list[i]), result);
+    result = scm_cons(dl_guile_deployment_to_scm(list[i]), result);
   dl_deployment_list_free(list, n);
   scm_dynwind_end();
   return result;
@@ -348,7 +379,7 @@ SCM_DEFINE(dl_scm_ledger_table, "%ledger-table", 8, 0, 0,
            "The same query as %ledger-query, as an aligned text table.")
 #define FUNC_NAME s_dl_scm_ledger_table
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_deployment **list;
   size_t n;
@@ -368,7 +399,7 @@ SCM_DEFINE(dl_scm_ledger_history, "%ledger-history", 2, 0, 0, (SCM ledger, SCM i
            "The history of deployment ID as a list of alists, oldest first.")
 #define FUNC_NAME s_dl_scm_ledger_history
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_history_entry *h;
   size_t n;
@@ -399,7 +430,7 @@ SCM_DEFINE(dl_scm_ledger_dora, "%ledger-dora", 5, 0, 0,
            "DORA figures per service and environment as alists.")
 #define FUNC_NAME s_dl_scm_ledger_dora
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
   dl_dora *f;
   size_t n;
@@ -441,7 +472,7 @@ SCM_DEFINE(dl_scm_ledger_spool, "%ledger-spool", 2, 0, 0, (SCM ledger, SCM dead)
            "Pending spooled items, or dead letters when DEAD is true, as alists.")
 #define FUNC_NAME s_dl_scm_ledger_spool
 {
-  dl_ledger *l = ledger_ref(ledger, FUNC_NAME);
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   dl_spool_entry *e;
   size_t n;
   dl_error err;
@@ -467,6 +498,23 @@ SCM_DEFINE(dl_scm_ledger_spool, "%ledger-spool", 2, 0, 0, (SCM ledger, SCM dead)
   }
   dl_spool_entries_free(e, n);
   return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_spool_add, "%ledger-spool-add", 3, 0, 0,
+           (SCM ledger, SCM id, SCM payload),
+           "Spool PAYLOAD, a (bytevector content-type span-count), for deployment ID.")
+#define FUNC_NAME s_dl_scm_ledger_spool_add
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  size_t n;
+  dl_spool_item *items = dl_guile_spool_items(scm_list_1(payload), &n, FUNC_NAME);
+  dl_error err;
+  if (dl_ledger_spool_add(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), items, n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_end();
+  return SCM_UNSPECIFIED;
 }
 #undef FUNC_NAME
 

@@ -226,3 +226,22 @@ dl_ledger_stage(dl_ledger *ledger, const char *id, const char *name, dl_deploy_s
   return append_event(ledger, id, at, "stage", dl_deploy_status_name(status), NULL, name, NULL,
                       spool, n_spool, err);
 }
+
+int
+dl_ledger_spool_add(dl_ledger *ledger, const char *id, const dl_spool_item *items, size_t n,
+                    dl_error *err)
+{
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  dl_deployment *d = NULL;
+  rc = dl_ledger_find(ledger, id, &d, err);
+  if (!rc)
+    rc = dl_ledger_spool_insert(ledger, d->id, items, n, err);
+  if (!rc)
+    rc = dl_ledger_commit(ledger, err);
+  else
+    dl_ledger_rollback(ledger);
+  dl_deployment_free(d);
+  return rc;
+}

@@ -170,6 +170,11 @@ int dl_ledger_spool_list(dl_ledger *ledger, int dead, dl_spool_entry **out, size
                          dl_error *err) DL_MUST_CHECK;
 void dl_spool_entries_free(dl_spool_entry *entries, size_t n);
 
+/* Spools ITEMS for deployment ID (full or unique prefix) in a
+   transaction of their own, for spans made outside an event. */
+int dl_ledger_spool_add(dl_ledger *ledger, const char *id, const dl_spool_item *items, size_t n,
+                        dl_error *err) DL_MUST_CHECK;
+
 /* The collector accepted item ID: delete it. */
 int dl_ledger_spool_ack(dl_ledger *ledger, int64_t id, dl_error *err) DL_MUST_CHECK;
 /* A temporary failure: try again at NEXT_ATTEMPT. */

@@ -22,7 +22,9 @@
     ("list" (deploy-ledger cli ledger) command-list "list deployments, newest first")
     ("show" (deploy-ledger cli ledger) command-show "show one deployment")
     ("history" (deploy-ledger cli ledger) command-history "show a deployment's history")
-    ("dora" (deploy-ledger cli ledger) command-dora "DORA figures per service and environment")))
+    ("dora" (deploy-ledger cli ledger) command-dora "DORA figures per service and environment")
+    ("flush" (deploy-ledger cli export) command-flush "send the spans waiting in the export spool")
+    ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
@@ -30,7 +32,8 @@
   (format port "~%Every command takes --db FILE (default: $DEPLOY_LEDGER_DB, else
 $XDG_DATA_HOME/deploy-ledger/ledger.db) and --help.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
-4 invalid status transition, 5 storage error.~%"))
+4 invalid status transition, 5 storage error, 6 spans not exported
+(kept in the spool).~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))

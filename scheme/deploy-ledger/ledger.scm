@@ -21,7 +21,8 @@
             deployments
             deployment-history
             dora-metrics
-            spool-entries))
+            spool-entries
+            deployment-event->c))
 
 (define* (open-ledger #:optional path)
   "Open the ledger at PATH, creating it (and its directory) when absent.
@@ -100,13 +101,16 @@ is refused and left untouched."
 (define (status-name status)
   (if (symbol? status) (symbol->string status) status))
 
-(define (record-deployment! ledger deployment)
+(define* (record-deployment! ledger deployment #:key (spool '()))
   "Record DEPLOYMENT (a deployment event) in LEDGER, with its trace context,
-in one transaction.  Returns the deployment as recorded."
-  (alist->deployment-event (%ledger-record ledger (deployment-event->c deployment))))
+in one transaction.  SPOOL payloads (see @code{(deploy-ledger export)}) go
+to the export spool in the same transaction.  Returns the deployment as
+recorded."
+  (alist->deployment-event
+   (%ledger-record ledger (deployment-event->c deployment) spool)))
 
 (define* (update-deployment-status! ledger deployment status
-                                    #:key at actor reason)
+                                    #:key at actor reason (spool '()))
   "Move DEPLOYMENT (an event or an id, full or a unique prefix) to STATUS
 (a symbol) at AT (nanoseconds or RFC 3339; now by default), noting ACTOR
 and REASON.  A transition the lifecycle forbids raises an
@@ -114,15 +118,16 @@ and REASON.  A transition the lifecycle forbids raises an
 state."
   (alist->deployment-event
    (%ledger-transition ledger (deployment-id deployment) (status-name status)
-                       (->ns at 'at) actor reason)))
+                       (->ns at 'at) actor reason spool)))
 
 (define* (set-deployment-attribute! ledger deployment key value #:key at actor)
   "Append an attribute change KEY=VALUE to DEPLOYMENT's history."
   (%ledger-set-attribute ledger (deployment-id deployment) key value (->ns at 'at) actor))
 
-(define* (record-stage! ledger deployment name status #:key at)
+(define* (record-stage! ledger deployment name status #:key at (spool '()))
   "Append a region or stage event: NAME (e.g. a region) reached STATUS."
-  (%ledger-stage ledger (deployment-id deployment) name (status-name status) (->ns at 'at)))
+  (%ledger-stage ledger (deployment-id deployment) name (status-name status) (->ns at 'at)
+                 spool))
 
 (define (find-deployment ledger id)
   "The deployment with ID (full or a unique prefix) as it is now, or #f.

@@ -9,6 +9,7 @@
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger ledger)
   #:use-module (deploy-ledger json)
+  #:use-module (deploy-ledger export)
   #:use-module (deploy-ledger cli options)
   #:export (command-start
             command-finish
@@ -19,7 +20,10 @@
             command-history
             command-dora
             with-command
-            time-option))
+            time-option
+            call-with-ledger-of
+            print-json
+            report-export))
 
 ;;; Shared helpers
 
@@ -104,6 +108,34 @@ RFC 3339; #f when absent."
   (write-json value)
   (newline))
 
+;;; Export: with an OTLP endpoint in the environment (or --export), each
+;;; event's spans go to the spool in the event's own transaction; --export
+;;; also sends them at once, and they stay spooled if that fails.
+
+(define (exporter-for options)
+  (and (or (option options 'export) (otlp-endpoint-configured?))
+       (make-otlp-exporter)))
+
+(define (report-export counts)
+  "Say on stderr what a flush did; return the exit status it deserves."
+  (let ((left (+ (assq-ref counts 'retry-later) (assq-ref counts 'dead-lettered))))
+    (format (current-error-port) "deploy-ledger: exported ~a span~:p~a~%"
+            (assq-ref counts 'spans)
+            (if (zero? left)
+                ""
+                (format #f "; ~a item(s) not accepted, kept in the spool (see deploy-ledger spool)"
+                        left)))
+    (if (zero? left) %exit-ok %exit-export)))
+
+(define (maybe-export options exporter ledger id)
+  (if (and exporter (option options 'export))
+      (report-export (flush-spool exporter ledger #:deployment id))
+      %exit-ok))
+
+(define (history-entry at kind status actor reason key)
+  `((seq . 0) (at . ,at) (kind . ,kind) (status . ,status) (actor . ,actor)
+    (reason . ,reason) (key . ,key) (value . #f)))
+
 ;;; start
 
 (define start-help "\
@@ -125,10 +157,13 @@ Record a deployment and print its id.
   --print-traceparent    print the deployment's traceparent instead of its id
   --export-env           print DEPLOYMENT_ID=, TRACEPARENT= (and TRACESTATE=) lines
                          to append to a CI environment file such as $GITHUB_ENV
+  --export               send its start span to the OTLP endpoint at once
   --json                 print the deployment as JSON
   --db FILE              the ledger file
 
-A TRACEPARENT in the environment (the CI pipeline's trace) makes the
+With an OTLP endpoint in the environment (OTEL_EXPORTER_OTLP_ENDPOINT...),
+its spans are spooled in the ledger and sent by --export or by
+`deploy-ledger flush'.  A TRACEPARENT in the environment (the CI pipeline's trace) makes the
 deployment's span a child of it.
 ")
 
@@ -139,7 +174,7 @@ deployment's span a child of it.
    '((service value) (version value) (previous-version value) (environment value)
      (type value) (region multi) (commit value) (commit-time value) (attr multi)
      (actor value) (status value) (at value) (print-traceparent flag) (export-env flag)
-     (json flag))
+     (export flag) (json flag))
    start-help args
    (lambda (o)
      (unless (null? (options-rest o))
@@ -162,7 +197,16 @@ deployment's span a child of it.
                     #:commit (option o 'commit) #:commit-time commit-time
                     #:attributes attrs
                     #:parent (trace-context-from-environment)))
-            (recorded (call-with-ledger-of o (lambda (l) (record-deployment! l event))))
+            (exporter (exporter-for o))
+            (spool (if exporter
+                       (list (deployment-span-payload exporter event #:part 'start))
+                       '()))
+            (exported %exit-ok)
+            (recorded (call-with-ledger-of
+                       o (lambda (l)
+                           (let ((r (record-deployment! l event #:spool spool)))
+                             (set! exported (maybe-export o exporter l (deployment-event-id r)))
+                             r))))
             (ctx (deployment-event-trace-context recorded)))
        (cond ((option o 'json) (print-json (deployment->json recorded)))
              ((option o 'export-env)
@@ -170,7 +214,8 @@ deployment's span a child of it.
                       (trace-context->environment ctx)))
              ((option o 'print-traceparent)
               (format #t "~a~%" (trace-context->traceparent ctx)))
-             (else (format #t "~a~%" (deployment-event-id recorded))))))))
+             (else (format #t "~a~%" (deployment-event-id recorded))))
+       exported))))
 
 ;;; finish
 
@@ -182,6 +227,9 @@ Record how deployment ID (full or a unique prefix) ended.
   --reason TEXT   why
   --at T          when (RFC 3339; default now)
   --actor NAME    who
+  --link TP       a traceparent the deployment affected or that ran it,
+                  linked from its span; repeat for several
+  --export        send the deployment span to the OTLP endpoint at once
   --json          print the deployment as JSON
   --db FILE       the ledger file
 ")
@@ -189,43 +237,77 @@ Record how deployment ID (full or a unique prefix) ended.
 (define (command-finish args)
   (define cmd "deploy-ledger finish")
   (with-command
-   "finish" '((status value) (reason value) (at value) (actor value) (json flag))
+   "finish" '((status value) (reason value) (at value) (actor value) (link multi) (export flag)
+              (json flag))
    finish-help args
    (lambda (o)
      (let* ((id (one-id cmd o))
             (status (symbol-option cmd o 'status '(succeeded failed rolled-back) #f))
             (_ (unless status (usage-error "~a: --status is required" cmd)))
-            (updated (call-with-ledger-of
-                      o (lambda (l)
-                          (update-deployment-status! l id status
-                                                     #:at (time-option o 'at)
-                                                     #:actor (or (option o 'actor) (current-actor))
-                                                     #:reason (option o 'reason))))))
+            (at (or (time-option o 'at) (current-time-ns)))
+            (actor (or (option o 'actor) (current-actor)))
+            (links (map traceparent->trace-context (option o 'link '())))
+            (exporter (exporter-for o))
+            (exported %exit-ok)
+            (updated
+             (call-with-ledger-of
+              o (lambda (l)
+                  (let* ((d (find-or-fail l id))
+                         ;; The span of the deployment as it will be once finished.
+                         (spool (if exporter
+                                    (let ((done (update-deployment-event
+                                                 d #:status status
+                                                 #:completed (or (deployment-event-completed d) at)))
+                                          (history (append (deployment-history l d)
+                                                           (list (history-entry at 'status status actor
+                                                                                (option o 'reason) #f)))))
+                                      (list (deployment-span-payload exporter done #:history history
+                                                                     #:links links)))
+                                    '()))
+                         (u (update-deployment-status! l d status #:at at #:actor actor
+                                                       #:reason (option o 'reason) #:spool spool)))
+                    (set! exported (maybe-export o exporter l (deployment-event-id u)))
+                    u)))))
        (if (option o 'json)
            (print-json (deployment->json updated))
            (format #t "~a ~a~%" (deployment-event-id updated)
-                   (deployment-event-status updated)))))))
+                   (deployment-event-status updated)))
+       exported))))
 
 ;;; stage
 
 (define stage-help "\
-Usage: deploy-ledger stage ID --name REGION-OR-STAGE --status S [--at T]
+Usage: deploy-ledger stage ID --name REGION-OR-STAGE --status S [--at T] [--export]
 Record that a region or stage of deployment ID reached status S
-(in-progress, succeeded, failed, rolled-back).
+(in-progress, succeeded, failed, rolled-back).  When it completes, its
+child span is spooled for export (sent at once with --export).
 ")
 
 (define (command-stage args)
   (define cmd "deploy-ledger stage")
   (with-command
-   "stage" '((name value) (region value) (status value) (at value)) stage-help args
+   "stage" '((name value) (region value) (status value) (at value) (export flag)) stage-help args
    (lambda (o)
      (let ((id (one-id cmd o))
            (name (or (option o 'name) (option o 'region)
                      (usage-error "~a: --name (or --region) is required" cmd)))
            (status (or (symbol-option cmd o 'status deployment-statuses #f)
-                       (usage-error "~a: --status is required" cmd))))
+                       (usage-error "~a: --status is required" cmd)))
+           (at (or (time-option o 'at) (current-time-ns)))
+           (exporter (exporter-for o)))
        (call-with-ledger-of
-        o (lambda (l) (record-stage! l id name status #:at (time-option o 'at))))))))
+        o (lambda (l)
+            (let* ((d (find-or-fail l id))
+                   ;; A region or stage becomes a child span when it completes.
+                   (spool (if (and exporter (memq status '(succeeded failed rolled-back)))
+                              (list (deployment-span-payload
+                                     exporter d #:part 'stage #:stage name
+                                     #:history (append (deployment-history l d)
+                                                       (list (history-entry at 'stage status
+                                                                            #f #f name)))))
+                              '())))
+              (record-stage! l d name status #:at at #:spool spool)
+              (maybe-export o exporter l (deployment-event-id d)))))))))
 
 ;;; status, show
 

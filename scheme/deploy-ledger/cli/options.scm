@@ -10,7 +10,7 @@
             usage-error-message
             exit-status
             %exit-ok %exit-failure %exit-usage %exit-not-found
-            %exit-transition %exit-storage))
+            %exit-transition %exit-storage %exit-export))
 
 ;; Exit statuses, documented in the manual and in --help.
 (define %exit-ok 0)
@@ -19,6 +19,7 @@
 (define %exit-not-found 3)      ; no such deployment, or an ambiguous prefix
 (define %exit-transition 4)     ; a status change the lifecycle forbids
 (define %exit-storage 5)        ; the ledger cannot be opened, read or written
+(define %exit-export 6)         ; spans not exported now; kept in the spool
 
 (define &usage-error (make-exception-type '&usage-error &error '()))
 (define make-usage-error (record-constructor &usage-error))
@@ -39,6 +40,7 @@
     ((not-found ambiguous) %exit-not-found)
     ((invalid-transition) %exit-transition)
     ((storage schema-too-new io closed) %exit-storage)
+    ((http) %exit-export)
     ((invalid-input out-of-range) %exit-usage)
     (else %exit-failure)))
 
