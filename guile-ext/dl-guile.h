@@ -33,6 +33,9 @@ SCM dl_guile_deployment_to_scm(const dl_deployment *d);
 void dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who);
 void dl_guile_free_deployment(void *d);
 
+/* A new deployment from the alist, freed when the current dynwind ends. */
+dl_deployment *dl_guile_deployment_from_alist(SCM alist, const char *who);
+
 /* Spool payloads from a list of (bytevector content-type span-count);
    strings freed with the current dynwind, the array by the collector. */
 dl_spool_item *dl_guile_spool_items(SCM spool, size_t *n, const char *who);

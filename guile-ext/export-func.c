@@ -194,11 +194,7 @@ SCM_DEFINE(dl_scm_deployment_payload, "%deployment-payload", 6, 0, 0,
 {
   dl_exporter *e = exporter_ref(exporter, FUNC_NAME);
   scm_dynwind_begin(0);
-  dl_deployment *d = dl_deployment_new();
-  if (!d)
-    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, NULL);
-  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  dl_guile_deployment_from_scm(deployment, d, FUNC_NAME);
+  dl_deployment *d = dl_guile_deployment_from_alist(deployment, FUNC_NAME);
   size_t nh;
   dl_history_entry *h = history_from_scm(history, &nh, FUNC_NAME);
   char *p = dl_guile_string(scm_symbol_to_string(part), SCM_ARG4, FUNC_NAME);

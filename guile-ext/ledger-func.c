@@ -147,6 +147,17 @@ dl_guile_free_deployment(void *d)
   dl_deployment_free(d);
 }
 
+dl_deployment *
+dl_guile_deployment_from_alist(SCM alist, const char *who)
+{
+  dl_deployment *d = dl_deployment_new();
+  if (!d)
+    dl_guile_raise_code(who, DL_ENOMEM, NULL);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  dl_guile_deployment_from_scm(alist, d, who);
+  return d;
+}
+
 dl_spool_item *
 dl_guile_spool_items(SCM spool, size_t *n, const char *who)
 {
@@ -225,11 +236,7 @@ SCM_DEFINE(dl_scm_ledger_record, "%ledger-record", 2, 1, 0, (SCM ledger, SCM dep
 {
   dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
-  dl_deployment *d = dl_deployment_new();
-  if (!d)
-    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, NULL);
-  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  dl_guile_deployment_from_scm(deployment, d, FUNC_NAME);
+  dl_deployment *d = dl_guile_deployment_from_alist(deployment, FUNC_NAME);
   dl_error err;
   size_t n_items;
   dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);

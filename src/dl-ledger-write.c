@@ -142,6 +142,62 @@ dl_ledger_record(dl_ledger *ledger, dl_deployment *d, const dl_trace_context *pa
   return dl_ledger_commit(ledger, err);
 }
 
+/* What an event appends, once the deployment is found inside the
+   transaction: a history entry (when KIND is set) and spool items. */
+typedef struct event {
+  int64_t at;
+  const char *kind, *status, *actor, *reason, *key, *value;
+  const dl_spool_item *spool;
+  size_t n_spool;
+  /* Refuses the event for the deployment as it is now (may be NULL). */
+  int (*check)(const dl_deployment *d, const struct event *e, dl_error *err);
+  dl_deploy_status to;
+} event;
+
+/* Appends E to deployment ID (full or unique prefix) in one transaction;
+   *FOUND (when not NULL) receives the deployment as it was before. */
+static int
+append_event(dl_ledger *ledger, const char *id, const event *e, dl_deployment **found,
+             dl_error *err)
+{
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  dl_deployment *d = NULL;
+  rc = dl_ledger_find(ledger, id, &d, err);
+  if (!rc && e->check)
+    rc = e->check(d, e, err);
+  if (!rc && e->kind)
+    rc = append_history(ledger, d->id, e->at, e->kind, e->status, e->actor, e->reason, e->key,
+                        e->value, err);
+  if (!rc)
+    rc = dl_ledger_spool_insert(ledger, d->id, e->spool, e->n_spool, err);
+  if (!rc)
+    rc = dl_ledger_commit(ledger, err);
+  else
+    dl_ledger_rollback(ledger);
+  if (found && !rc)
+    *found = d;
+  else
+    dl_deployment_free(d);
+  return rc;
+}
+
+/* A status transition must follow the lifecycle and not predate the
+   deployment. */
+static int
+check_transition(const dl_deployment *d, const event *e, dl_error *err)
+{
+  int rc = dl_deploy_transition_check(d->status, e->to, err);
+  if (!rc && e->at < d->started) {
+    char a[DL_TIME_TEXT_SIZE], s[DL_TIME_TEXT_SIZE];
+    rc = dl_fail(err, DL_EINVAL, "deployment %s cannot become %s at %s, before it started (%s)",
+                 d->id, dl_deploy_status_name(e->to), dl_time_format(e->at, a),
+                 dl_time_format(d->started, s));
+  }
+  return rc;
+}
+
 int
 dl_ledger_transition(dl_ledger *ledger, const char *id, dl_deploy_status to, int64_t at,
                      const char *actor, const char *reason, const dl_spool_item *spool,
@@ -149,60 +205,15 @@ dl_ledger_transition(dl_ledger *ledger, const char *id, dl_deploy_status to, int
 {
   if (updated)
     *updated = NULL;
-  if (at == DL_TIME_NONE)
-    at = dl_time_now();
-  /* Read the current state inside the write transaction, so that two
+  /* The current state is read inside the write transaction, so that two
      writers cannot both move the same deployment. */
-  int rc = dl_ledger_begin(ledger, err);
-  if (rc)
-    return rc;
-  dl_deployment *d = NULL;
-  rc = dl_ledger_find(ledger, id, &d, err);
-  if (!rc)
-    rc = dl_deploy_transition_check(d->status, to, err);
-  if (!rc && at < d->started) {
-    char a[DL_TIME_TEXT_SIZE], s[DL_TIME_TEXT_SIZE];
-    rc = dl_fail(err, DL_EINVAL, "deployment %s cannot become %s at %s, before it started (%s)",
-                 d->id, dl_deploy_status_name(to), dl_time_format(at, a),
-                 dl_time_format(d->started, s));
-  }
-  if (!rc)
-    rc = append_history(ledger, d->id, at, "status", dl_deploy_status_name(to), actor, reason,
-                        NULL, NULL, err);
-  if (!rc)
-    rc = dl_ledger_spool_insert(ledger, d->id, spool, n_spool, err);
-  if (!rc)
-    rc = dl_ledger_commit(ledger, err);
-  else
-    dl_ledger_rollback(ledger);
+  event e = {at == DL_TIME_NONE ? dl_time_now() : at, "status", dl_deploy_status_name(to), actor,
+             reason, NULL, NULL, spool, n_spool, check_transition, to};
+  dl_deployment *before = NULL;
+  int rc = append_event(ledger, id, &e, &before, err);
   if (!rc && updated)
-    rc = dl_ledger_find(ledger, d->id, updated, err);
-  dl_deployment_free(d);
-  return rc;
-}
-
-/* Appends an entry of KIND for deployment ID in its own transaction. */
-static int
-append_event(dl_ledger *ledger, const char *id, int64_t at, const char *kind, const char *status,
-             const char *actor, const char *key, const char *value, const dl_spool_item *spool,
-             size_t n_spool, dl_error *err)
-{
-  if (at == DL_TIME_NONE)
-    at = dl_time_now();
-  int rc = dl_ledger_begin(ledger, err);
-  if (rc)
-    return rc;
-  dl_deployment *d = NULL;
-  rc = dl_ledger_find(ledger, id, &d, err);
-  if (!rc)
-    rc = append_history(ledger, d->id, at, kind, status, actor, NULL, key, value, err);
-  if (!rc)
-    rc = dl_ledger_spool_insert(ledger, d->id, spool, n_spool, err);
-  if (!rc)
-    rc = dl_ledger_commit(ledger, err);
-  else
-    dl_ledger_rollback(ledger);
-  dl_deployment_free(d);
+    rc = dl_ledger_find(ledger, before->id, updated, err);
+  dl_deployment_free(before);
   return rc;
 }
 
@@ -212,7 +223,9 @@ dl_ledger_set_attribute(dl_ledger *ledger, const char *id, const char *key, cons
 {
   if (!key || !*key || !value)
     return dl_fail(err, DL_EINVAL, "an attribute needs a non-empty key and a value");
-  return append_event(ledger, id, at, "attribute", NULL, actor, key, value, NULL, 0, err);
+  event e = {at == DL_TIME_NONE ? dl_time_now() : at, "attribute", NULL, actor, NULL, key, value,
+             NULL, 0, NULL, 0};
+  return append_event(ledger, id, &e, NULL, err);
 }
 
 int
@@ -223,25 +236,15 @@ dl_ledger_stage(dl_ledger *ledger, const char *id, const char *name, dl_deploy_s
     return dl_fail(err, DL_EINVAL, "a region or stage needs a name");
   if ((unsigned) status >= DL_DEPLOY_STATUS_COUNT)
     return dl_fail(err, DL_EINVAL, "unknown status for stage %s", name);
-  return append_event(ledger, id, at, "stage", dl_deploy_status_name(status), NULL, name, NULL,
-                      spool, n_spool, err);
+  event e = {at == DL_TIME_NONE ? dl_time_now() : at, "stage", dl_deploy_status_name(status),
+             NULL, NULL, name, NULL, spool, n_spool, NULL, 0};
+  return append_event(ledger, id, &e, NULL, err);
 }
 
 int
 dl_ledger_spool_add(dl_ledger *ledger, const char *id, const dl_spool_item *items, size_t n,
                     dl_error *err)
 {
-  int rc = dl_ledger_begin(ledger, err);
-  if (rc)
-    return rc;
-  dl_deployment *d = NULL;
-  rc = dl_ledger_find(ledger, id, &d, err);
-  if (!rc)
-    rc = dl_ledger_spool_insert(ledger, d->id, items, n, err);
-  if (!rc)
-    rc = dl_ledger_commit(ledger, err);
-  else
-    dl_ledger_rollback(ledger);
-  dl_deployment_free(d);
-  return rc;
+  event e = {.spool = items, .n_spool = n};
+  return append_event(ledger, id, &e, NULL, err);
 }
