@@ -131,6 +131,15 @@ test_send(receiver *r)
   ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
        && res.attempts == 2 && now_s() - t >= 0.9, "429 with Retry-After: 1 waits a second");
 
+  /* Retry-After as an HTTP date, two seconds ahead. */
+  char date[64];
+  time_t when = time(NULL) + 2;
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&when));
+  receiver_plan(r, (planned_response){503, "later", 0, "text/plain", date, 0});
+  t = now_s();
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+       && res.attempts == 2 && now_s() - t >= 0.9, "503 with Retry-After as an HTTP date (%s)", date);
+
   receiver_plan(r, (planned_response){502, "", 0, "text/plain", NULL, 0});
   receiver_plan(r, (planned_response){504, "", 0, "text/plain", NULL, 0});
   ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The deploy-ledger command end to end, with its exit statuses.
 set -u
+unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 export DEPLOY_LEDGER_DB="$tmp/ledger.db" DEPLOY_LEDGER_ACTOR=ci-bot
@@ -45,9 +46,10 @@ check "show gives the same traceparent later" sh -c "$dl show $api | grep -q 'tr
 tp2=$($dl start --service web --version 1 --print-traceparent)
 check "--print-traceparent prints only the traceparent" sh -c "echo '$tp2' | grep -Eq '^00-[0-9a-f]{32}-[0-9a-f]{16}-03$'"
 check "--json start" sh -c "$dl start --service db --version 3 --json | grep -q '\"service\":\"db\"'"
+check "the CI run id becomes cicd.pipeline.run.id" sh -c "GITHUB_RUN_ID=777 $dl start --service ci --version 1 --json | grep -q '\"cicd.pipeline.run.id\":\"777\"'"
 
 $dl list --json >"$tmp/list.json"
-check "list --json is an array of 4 objects" sh -c "[ \$(grep -o '\"id\":' '$tmp/list.json' | wc -l) -eq 4 ] && head -c1 '$tmp/list.json' | grep -q '\\['"
+check "list --json is an array of 5 objects" sh -c "[ \$(grep -o '\"id\":' '$tmp/list.json' | wc -l) -eq 5 ] && head -c1 '$tmp/list.json' | grep -q '\\['"
 check "list --limit 1 --service api" sh -c "[ \$($dl list --limit 1 --service api | wc -l) -eq 2 ]"
 check "list --status succeeded" sh -c "[ \$($dl list --status succeeded | wc -l) -eq 2 ]"
 $dl dora --since 3650d --json >"$tmp/dora.json"

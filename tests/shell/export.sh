@@ -2,6 +2,7 @@
 # Export through the command line: spans spooled with their events, a
 # collector down then up, --export, flush, spool, dead letters.
 set -u
+unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
 tmp=$(mktemp -d)
 sink_pid=
 trap '[ -n "$sink_pid" ] && kill $sink_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM

@@ -3,6 +3,7 @@
 # serialize the same spans as our encoder, and decode what our exporter
 # sends.  Skipped, saying so, only when npm cannot install them.
 set -u
+unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM

@@ -138,6 +138,15 @@ RFC 3339; #f when absent."
 
 ;;; start
 
+(define (with-pipeline-run attrs)
+  "ATTRS with cicd.pipeline.run.id from the CI system's environment (GitHub
+Actions, GitLab CI, Jenkins, Buildkite), unless given already."
+  (let ((run (or (getenv "GITHUB_RUN_ID") (getenv "CI_PIPELINE_ID") (getenv "BUILD_ID")
+                 (getenv "BUILDKITE_BUILD_ID"))))
+    (if (and run (not (assoc "cicd.pipeline.run.id" attrs)))
+        (append attrs (list (cons "cicd.pipeline.run.id" run)))
+        attrs)))
+
 (define start-help "\
 Usage: deploy-ledger start --service S --version V [OPTIONS]
 Record a deployment and print its id.
@@ -179,7 +188,8 @@ deployment's span a child of it.
    (lambda (o)
      (unless (null? (options-rest o))
        (usage-error "~a: unexpected argument \"~a\"" cmd (car (options-rest o))))
-     (let* ((attrs (map (lambda (t) (parse-attribute cmd t)) (option o 'attr '())))
+     (let* ((attrs (with-pipeline-run
+                    (map (lambda (t) (parse-attribute cmd t)) (option o 'attr '()))))
             (type (symbol-option cmd o 'type deployment-types 'rolling))
             (status (symbol-option cmd o 'status '(pending in-progress) 'in-progress))
             (service (required cmd o 'service))
