@@ -1,5 +1,7 @@
 ;;; The quickstart demo: a deployment event, its span and its traceparent.
 (use-modules (ice-9 pretty-print)
+             (rnrs bytevectors)
+             (deploy-ledger export)
              (deploy-ledger core types)
              (deploy-ledger core time)
              (deploy-ledger ledger)
@@ -56,7 +58,15 @@
    (for-each (lambda (e)
                (format #t "  ~a  ~a ~a~%" (ns->rfc3339 (assq-ref e 'at))
                        (assq-ref e 'kind) (or (assq-ref e 'status) "")))
-             (deployment-history ledger deployment)))
+             (deployment-history ledger deployment))
+   ;; What an OpenTelemetry collector receives for it (set
+   ;; OTEL_EXPORTER_OTLP_ENDPOINT and `deploy-ledger flush' sends it).
+   (let* ((json (make-otlp-exporter #:protocol "http/json"))
+          (done (find-deployment ledger (deployment-event-id deployment)))
+          (payload (deployment-span-payload json done
+                                            #:history (deployment-history ledger done))))
+     (format #t "~%Its span as OTLP/JSON (~a bytes):~%~a~%"
+             (bytevector-length (car payload)) (utf8->string (car payload)))))
  (string-append ledger-dir "/ledger.db"))
 (system* "rm" "-rf" ledger-dir)
 
