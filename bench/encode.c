@@ -1,5 +1,7 @@
 /* Encoding speed: our protobuf encoder, protobuf-c and our OTLP/JSON
-   encoder on batches of 512 standard spans.  Usage: bench/encode [seconds] */
+   encoder on batches of 512 standard spans.  Usage: bench/encode [seconds]
+   Times are the process's CPU time (one thread: one core), so that other
+   work on the machine does not skew them. */
 #include "otlp-pbc.h"
 #include "standard-spans.h"
 
@@ -13,7 +15,7 @@ static double
 now_s(void)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -67,7 +69,7 @@ main(int argc, char **argv)
   } while ((t = now_s() - t0) < seconds);
   double json_rate = batches * BATCH / t;
 
-  printf("standard span, batches of %d, one core:\n", BATCH);
+  printf("standard span, batches of %d, one core (spans per CPU second):\n", BATCH);
   printf("  deploy-ledger protobuf  %12.0f spans/s  %6.1f bytes/span  (%s protobuf-c's bytes)\n",
          ours_rate, (double) ours_len / BATCH, identical ? "identical to" : "DIFFERENT FROM");
   printf("  protobuf-c pack         %12.0f spans/s  (%.1fx slower)\n", pbc_rate, ours_rate / pbc_rate);
