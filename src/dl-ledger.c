@@ -294,17 +294,30 @@ dl_ledger_open(const char *path, dl_ledger **out, dl_error *err)
   sqlite3_busy_timeout(ledger->db, 30000);
   sqlite3_extended_result_codes(ledger->db, 1);
 
+  /* The schema's checks read one snapshot: another process may be
+     creating this very ledger meanwhile. */
   int version = 0;
-  rc = check_schema(ledger, &version, err);
+  sql = sqlite3_exec(ledger->db, "BEGIN", NULL, NULL, NULL);
+  rc = sql == SQLITE_OK ? check_schema(ledger, &version, err)
+                        : dl_ledger_fail(ledger, sql, "read the schema", err);
+  dl_ledger_rollback(ledger);
   if (!rc && ledger->read_only && version < DL_LEDGER_SCHEMA_VERSION)
     rc = dl_fail(err, DL_ESTORAGE,
                  "ledger %s is read-only and has schema version %d; open it writable once "
                  "to migrate it to %d", path, version, DL_LEDGER_SCHEMA_VERSION);
   if (!rc && !ledger->read_only) {
-    sql = sqlite3_exec(ledger->db,
-                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                       "PRAGMA foreign_keys=ON;",
-                       NULL, NULL, NULL);
+    /* Switching a new file to WAL takes a lock SQLite's busy handler does
+       not wait for: another process creating the same ledger makes it
+       fail at once, so wait here as the busy timeout would. */
+    for (int waited = 0;; waited += 10) {
+      sql = sqlite3_exec(ledger->db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                         "PRAGMA foreign_keys=ON;",
+                         NULL, NULL, NULL);
+      if ((sql & 0xff) != SQLITE_BUSY || waited >= 30000)
+        break;
+      sqlite3_sleep(10);
+    }
     rc = sql == SQLITE_OK ? migrate(ledger, err) : dl_ledger_fail(ledger, sql, "set WAL mode", err);
   }
   if (rc) {

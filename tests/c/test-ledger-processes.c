@@ -193,11 +193,41 @@ test_crash(void)
   free(ids);
 }
 
+/* Eight processes open (and so create) the same new ledger at once. */
+static void
+test_concurrent_creation(void)
+{
+  for (int round = 0; round < 5; round++) {
+    snprintf(path, sizeof path, "%s/fresh-%d.db", dir, round);
+    pid_t pids[WORKERS];
+    for (int w = 0; w < WORKERS; w++) {
+      pids[w] = fork();
+      if (pids[w] == 0) {
+        dl_ledger *l;
+        dl_error err;
+        int rc = dl_ledger_open(path, &l, &err);
+        if (rc)
+          fprintf(stderr, "open: %s\n", err.text);
+        dl_ledger_close(l);
+        _exit(rc != DL_OK);
+      }
+    }
+    int clean = 1;
+    for (int w = 0; w < WORKERS; w++) {
+      int status;
+      waitpid(pids[w], &status, 0);
+      clean &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    ok(clean, "round %d: 8 processes create the same ledger at once, all open it", round + 1);
+  }
+}
+
 int
 main(void)
 {
   if (!mkdtemp(dir))
     return 1;
+  test_concurrent_creation();
   test_concurrency();
   test_crash();
   char cmd[200];
