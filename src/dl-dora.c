@@ -1,6 +1,7 @@
 /* DORA figures from the ledger: deployment frequency, change failure rate,
    time to restore and lead time for changes. */
 #include "dl-ledger-private.h"
+#include "dl-grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
   dl_sqlite_bind_text(stmt, 4, environment);
 
   dl_dora *figures = NULL;
-  size_t count = 0, cap_f = 0, nrows = 0, cap_r = 0;
+  size_t count = 0, cap_f = 0, nrows = 0, cap_r = 0, cap_s = 0;
   row *rows = NULL;
   int64_t *scratch = NULL;
   char *group_service = NULL, *group_env = NULL;
@@ -128,14 +129,9 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
     const char *e = step == SQLITE_ROW ? (const char *) sqlite3_column_text(stmt, 1) : NULL;
     int new_group = !group_service || !s || strcmp(s, group_service) || strcmp(e, group_env);
     if (new_group && group_service) { /* close the previous group */
-      if (count == cap_f) {
-        cap_f = cap_f ? cap_f * 2 : 8;
-        dl_dora *grown = realloc(figures, cap_f * sizeof *grown);
-        if (!grown) {
-          rc = dl_fail(err, DL_ENOMEM, "out of memory");
-          break;
-        }
-        figures = grown;
+      if (dl_grow(&figures, &cap_f, count, sizeof *figures, 8)) {
+        rc = dl_fail(err, DL_ENOMEM, "out of memory");
+        break;
       }
       dl_dora *f = &figures[count++];
       memset(f, 0, sizeof *f);
@@ -157,18 +153,10 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
         break;
       }
     }
-    if (nrows == cap_r) {
-      cap_r = cap_r ? cap_r * 2 : 64;
-      row *grown = realloc(rows, cap_r * sizeof *grown);
-      int64_t *more = realloc(scratch, cap_r * sizeof *more);
-      if (grown)
-        rows = grown;
-      if (more)
-        scratch = more;
-      if (!grown || !more) {
-        rc = dl_fail(err, DL_ENOMEM, "out of memory");
-        break;
-      }
+    if (dl_grow(&rows, &cap_r, nrows, sizeof *rows, 64)
+        || dl_grow(&scratch, &cap_s, nrows, sizeof *scratch, 64)) {
+      rc = dl_fail(err, DL_ENOMEM, "out of memory");
+      break;
     }
     row *r = &rows[nrows++];
     r->started = sqlite3_column_int64(stmt, 2);

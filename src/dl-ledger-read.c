@@ -1,5 +1,6 @@
 /* Reading the ledger: current state derived from history, queries, history. */
 #include "dl-ledger-private.h"
+#include "dl-grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,14 +127,9 @@ load_where(dl_ledger *ledger, const char *where, void (*bind)(sqlite3_stmt *, co
   size_t count = 0, cap = 0;
   int step;
   while (!rc && (step = sqlite3_step(rows)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 64;
-      dl_deployment **grown = realloc(list, cap * sizeof *grown);
-      if (!grown) {
-        rc = dl_fail(err, DL_ENOMEM, "out of memory listing deployments");
-        break;
-      }
-      list = grown;
+    if (dl_grow(&list, &cap, count, sizeof *list, 64)) {
+      rc = dl_fail(err, DL_ENOMEM, "out of memory listing deployments");
+      break;
     }
     rc = row_to_deployment(rows, &list[count], err);
     if (!rc)
@@ -322,14 +318,9 @@ dl_ledger_history(dl_ledger *ledger, const char *id, dl_history_entry **out, siz
   size_t count = 0, cap = 0;
   int step;
   while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 16;
-      dl_history_entry *grown = realloc(list, cap * sizeof *grown);
-      if (!grown) {
-        rc = dl_fail(err, DL_ENOMEM, "out of memory reading history");
-        break;
-      }
-      list = grown;
+    if (dl_grow(&list, &cap, count, sizeof *list, 16)) {
+      rc = dl_fail(err, DL_ENOMEM, "out of memory reading history");
+      break;
     }
     dl_history_entry *e = &list[count++];
     memset(e, 0, sizeof *e);

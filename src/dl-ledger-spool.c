@@ -1,5 +1,6 @@
 /* The export spool: spans waiting for the collector, and dead letters. */
 #include "dl-ledger-private.h"
+#include "dl-grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,14 +62,9 @@ read_entries(dl_ledger *ledger, sqlite3_stmt *stmt, int dead, dl_spool_entry **o
   size_t count = 0, cap = 0;
   int step, rc = DL_OK;
   while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 16;
-      dl_spool_entry *grown = realloc(list, cap * sizeof *grown);
-      if (!grown) {
-        rc = dl_fail(err, DL_ENOMEM, "out of memory reading the spool");
-        break;
-      }
-      list = grown;
+    if (dl_grow(&list, &cap, count, sizeof *list, 16)) {
+      rc = dl_fail(err, DL_ENOMEM, "out of memory reading the spool");
+      break;
     }
     dl_spool_entry *e = &list[count++];
     memset(e, 0, sizeof *e);

@@ -104,6 +104,12 @@ RFC 3339; #f when absent."
     (for-each (lambda (kv) (hash-set! h (car kv) (cdr kv))) alist)
     h))
 
+(define (times->rfc3339 alist keys)
+  "ALIST with the nanosecond values of KEYS as RFC 3339 text."
+  (map (lambda (kv)
+         (if (and (memq (car kv) keys) (cdr kv)) (cons (car kv) (ns->rfc3339 (cdr kv))) kv))
+       alist))
+
 (define (print-json value)
   (write-json value)
   (newline))
@@ -442,14 +448,7 @@ The history of deployment ID, oldest first: creation, status transitions
                          (let ((d (find-or-fail l (one-id "deploy-ledger history" o))))
                            (deployment-history l d))))))
        (if (option o 'json)
-           (print-json (list->vector
-                        (map (lambda (e)
-                               (map (lambda (kv)
-                                      (if (eq? (car kv) 'at)
-                                          (cons 'at (ns->rfc3339 (cdr kv)))
-                                          kv))
-                                    e))
-                             entries)))
+           (print-json (list->vector (map (lambda (e) (times->rfc3339 e '(at))) entries)))
            (for-each (lambda (e)
                        (define (ref k) (assq-ref e k))
                        (format #t "~a  ~10a ~12a~a~a~a~%"
@@ -489,13 +488,7 @@ restore (a failure to the next success) and median lead time for changes
                                                    (- (current-time-ns) (duration->ns "30d"))))))))
        (if (option o 'json)
            (print-json (list->vector
-                        (map (lambda (f)
-                               (map (lambda (kv)
-                                      (if (memq (car kv) '(since until))
-                                          (cons (car kv) (ns->rfc3339 (cdr kv)))
-                                          kv))
-                                    f))
-                             figures)))
+                        (map (lambda (f) (times->rfc3339 f '(since until))) figures)))
            (begin
              (format #t "~20a ~12a ~6a ~8a ~8a ~12a ~10a~%" "SERVICE" "ENVIRONMENT" "DEPLOYS"
                      "PER DAY" "CFR" "RESTORE (h)" "LEAD (h)")
