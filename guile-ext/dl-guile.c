@@ -74,5 +74,7 @@ dl_guile_init(void)
 {
   dl_guile_init_core();
   dl_guile_init_tracecontext();
+  dl_guile_init_ledger();
+  dl_guile_init_export();
   dl_guile_init_traces();
 }

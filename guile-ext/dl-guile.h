@@ -25,9 +25,26 @@ SCM dl_guile_from_string(const char *s);
 /* Nanoseconds: an exact integer in the 64-bit range. */
 int64_t dl_guile_to_ns(SCM ns, int pos, const char *who);
 
+/* The ledger handle of a ledger object; raises when closed. */
+dl_ledger *dl_guile_ledger_ref(SCM obj, const char *who);
+
+/* Deployments as alists (see ledger-func.c) and back (inside a dynwind). */
+SCM dl_guile_deployment_to_scm(const dl_deployment *d);
+void dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who);
+void dl_guile_free_deployment(void *d);
+
+/* A new deployment from the alist, freed when the current dynwind ends. */
+dl_deployment *dl_guile_deployment_from_alist(SCM alist, const char *who);
+
+/* Spool payloads from a list of (bytevector content-type span-count);
+   strings freed with the current dynwind, the array by the collector. */
+dl_spool_item *dl_guile_spool_items(SCM spool, size_t *n, const char *who);
+
 /* One init function per area, called by dl_guile_init. */
 void dl_guile_init_core(void);
 void dl_guile_init_tracecontext(void);
+void dl_guile_init_export(void);
+void dl_guile_init_ledger(void);
 void dl_guile_init_traces(void);
 
 #endif

@@ -1,770 +1,367 @@
-/* OTLP JSON straight into the trace set: a schema-directed walk over the
-   streaming scanner, no document tree.
-   Accepts ExportTraceServiceRequest / TracesData, one per document, as a
-   single document or JSON Lines (any whitespace-separated sequence),
-   Jaeger api/v3's {"result": TracesData} and Tempo's {"batches": [...]}
-   and {"trace": TracesData}.  Member names in
-   lowerCamelCase or the proto names (snake_case); ids in hex (either
-   case) or base64; enums as integers or names; 64-bit integers as
-   strings or numbers; unknown members skipped (but validated). */
+/* The OTLP/JSON encoder, after the OTLP specification's JSON mapping. */
+#include "dl-otlp-encode.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "dl-ingest.h"
-#include "dl-json.h"
-#include "dl-spanbuild.h"
+typedef struct buf {
+  char *data;
+  size_t len, cap;
+  int failed;
+} buf;
 
-typedef struct otlp_json {
-  dl_js js;
-  dl_span_builder sb;
-  int lenient;
-  int span_bad;      /* the current span has a problem (lenient: dropped) */
-  dl_error *warning; /* lenient: where the first problem goes */
-} otlp_json;
-
-#define IS(k, lit) ((k).len == sizeof(lit) - 1 && memcmp((k).ptr, lit, sizeof(lit) - 1) == 0)
-#define IS2(k, a, b) (IS(k, a) || IS(k, b))
-
-static const dl_str K_RESOURCE_SPANS = {"resourceSpans", 13};
-static const dl_str K_RESOURCE = {"resource", 8};
-static const dl_str K_SCOPE_SPANS = {"scopeSpans", 10};
-static const dl_str K_SPANS = {"spans", 5};
-static const dl_str K_ATTRIBUTES = {"attributes", 10};
-static const dl_str K_VALUE = {"value", 5};
-static const dl_str K_EVENTS = {"events", 6};
-static const dl_str K_STATUS = {"status", 6};
-static const dl_str K_RESULT = {"result", 6};
-static const dl_str K_TRACE = {"trace", 5};
-
-/* A problem with one span's content (not the syntax): fatal in strict
-   mode; in lenient mode the span is dropped and the first such problem
-   kept as a warning. */
-static int
-span_problem(otlp_json *d, const uint8_t *at, const char *fmt, const char *detail,
-             size_t detail_len)
+static void
+reserve(buf *b, size_t more)
 {
-  /* Report at the start of the offending value, then carry on after it. */
-  const uint8_t *resume = d->js.p;
-  d->js.p = at;
-  if (!d->lenient)
-    return dl_js_fail(&d->js, DL_EPARSE, fmt, (int) (detail_len > 60 ? 60 : detail_len), detail);
-  if (d->warning && !d->warning->code) {
-    dl_js tmp = d->js;
-    tmp.err = d->warning;
-    tmp.code = 0;
-    dl_js_fail(&tmp, DL_EPARSE, fmt, (int) (detail_len > 60 ? 60 : detail_len), detail);
+  if (b->failed || b->len + more + 1 <= b->cap)
+    return;
+  size_t cap = b->cap ? b->cap : 1024;
+  while (cap < b->len + more + 1)
+    cap *= 2;
+  char *grown = realloc(b->data, cap);
+  if (!grown) {
+    b->failed = 1;
+    return;
   }
-  d->js.p = resume;
-  d->span_bad = 1;
-  return 0;
+  b->data = grown;
+  b->cap = cap;
 }
 
-/* ---- values and attributes ---- */
-
-static int
-any_value(otlp_json *d, dl_value *v)
+static void
+put(buf *b, const char *s, size_t n)
 {
-  dl_js *js = &d->js;
-  v->type = DL_VAL_NONE;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    dl_js_push_key(js, k);
-    int rc = 0;
-    if (dl_js_null(js)) {
-      /* null: the default, i.e. absent */
-    } else if (js->code) {
-      rc = -1;
-    } else if (IS2(k, "stringValue", "string_value")) {
-      rc = dl_js_string(js, DL_JS_SLOT_VALUE, &v->text);
-      v->type = DL_VAL_STRING;
-    } else if (IS2(k, "intValue", "int_value")) {
-      rc = dl_js_int64(js, &v->i);
-      v->type = DL_VAL_INT;
-    } else if (IS2(k, "boolValue", "bool_value")) {
-      int b = 0;
-      rc = dl_js_bool(js, &b);
-      v->i = b;
-      v->type = DL_VAL_BOOL;
-    } else if (IS2(k, "doubleValue", "double_value")) {
-      rc = dl_js_double(js, &v->d);
-      v->type = DL_VAL_DOUBLE;
-    } else if (IS2(k, "bytesValue", "bytes_value")) {
-      rc = dl_js_string(js, DL_JS_SLOT_VALUE, &v->text);
-      v->type = DL_VAL_BYTES;
+  reserve(b, n);
+  if (b->failed)
+    return;
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+}
+
+static void
+puts_(buf *b, const char *s)
+{
+  put(b, s, strlen(s));
+}
+
+static void
+putf(buf *b, const char *fmt, ...)
+{
+  char tmp[64];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  put(b, tmp, (size_t) n);
+}
+
+/* A JSON string literal; invalid UTF-8 is passed through byte by byte, as
+   the caller gave it (OTLP strings must be UTF-8). */
+static void
+put_string(buf *b, dl_str s)
+{
+  static const char hex[] = "0123456789abcdef";
+  reserve(b, s.len * 6 + 2);
+  if (b->failed)
+    return;
+  char *p = b->data + b->len;
+  *p++ = '"';
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char c = (unsigned char) s.ptr[i];
+    if (c == '"' || c == '\\') {
+      *p++ = '\\';
+      *p++ = (char) c;
+    } else if (c == '\n') {
+      *p++ = '\\';
+      *p++ = 'n';
+    } else if (c == '\t') {
+      *p++ = '\\';
+      *p++ = 't';
+    } else if (c == '\r') {
+      *p++ = '\\';
+      *p++ = 'r';
+    } else if (c < 0x20) {
+      memcpy(p, "\\u00", 4);
+      p[4] = hex[c >> 4];
+      p[5] = hex[c & 15];
+      p += 6;
     } else {
-      /* arrayValue, kvlistValue and anything newer: not stored. */
-      rc = dl_js_skip(js);
-      v->type = DL_VAL_NONE;
+      *p++ = (char) c;
     }
-    dl_js_pop(js);
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
   }
-  return more < 0 ? -1 : 0;
+  *p++ = '"';
+  b->len = (size_t) (p - b->data);
 }
 
-static int
-key_value(otlp_json *d, int at)
+static void
+put_key(buf *b, const char *key, int *first)
 {
-  dl_js *js = &d->js;
-  dl_str key = {NULL, 0};
-  const uint8_t *value_at = NULL; /* a value seen before its key */
-  int have_key = 0;
-  dl_value v;
-  v.type = DL_VAL_NONE;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    if (IS(k, "key")) {
-      if (dl_js_string(js, DL_JS_SLOT_NAME, &key))
-        return -1;
-      have_key = 1;
-    } else if (IS(k, "value")) {
-      dl_js_push_key(js, K_VALUE);
-      int rc;
-      if (have_key) {
-        rc = any_value(d, &v);
-      } else {
-        dl_js_ws(js);
-        value_at = js->p;
-        rc = dl_js_skip(js);
-      }
-      dl_js_pop(js);
-      if (rc)
-        return -1;
-    } else {
-      dl_js_push_key(js, k);
-      int rc = dl_js_skip(js);
-      dl_js_pop(js);
-      if (rc)
-        return -1;
-    }
-    more = dl_js_object_next(js);
-  }
-  if (more < 0)
-    return -1;
-  if (!have_key)
-    return 0;
-  if (value_at) {
-    /* The value came first: read it again now that the key is known. */
-    const uint8_t *resume = js->p;
-    int depth = js->depth;
-    js->p = value_at;
-    dl_js_push_key(js, K_VALUE);
-    int rc = any_value(d, &v);
-    dl_js_pop(js);
-    js->p = resume;
-    js->depth = depth;
-    if (rc)
-      return -1;
-  }
-  if (dl_sb_attr(&d->sb, at, key.ptr, key.len, &v))
-    return dl_js_fail(js, DL_ENOMEM, "out of memory storing an attribute");
-  return 0;
+  if (!*first)
+    put(b, ",", 1);
+  *first = 0;
+  put(b, "\"", 1);
+  puts_(b, key);
+  put(b, "\":", 2);
 }
 
-static int
-attributes(otlp_json *d, int at)
+static void
+put_hex(buf *b, const uint8_t *id, size_t n)
 {
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_ATTRIBUTES);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (key_value(d, at))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  char hex[33];
+  put(b, "\"", 1);
+  put(b, dl_hex_encode(id, n, hex), 2 * n);
+  put(b, "\"", 1);
 }
 
-/* ---- spans ---- */
-
-static int
-span_id_field(otlp_json *d, uint8_t *out, size_t n, const char *what)
+static void
+put_base64(buf *b, dl_str s)
 {
-  dl_str s;
-  if (dl_js_null(&d->js))
-    return 0;
-  const uint8_t *at = d->js.p;
-  if (d->js.code || dl_js_string(&d->js, DL_JS_SLOT_VALUE, &s))
-    return -1;
-  if (dl_id_from_text(s.ptr, s.len, out, n, 0)) {
-    char fmt[120];
-    snprintf(fmt, sizeof fmt, "%s \"%%.*s\" is neither %zu hex digits nor base64 of %zu bytes", what,
-             2 * n, n);
-    return span_problem(d, at, fmt, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);
+  static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *p = (const unsigned char *) s.ptr;
+  put(b, "\"", 1);
+  for (size_t i = 0; i < s.len; i += 3) {
+    unsigned v = p[i] << 16 | (i + 1 < s.len ? p[i + 1] << 8 : 0) | (i + 2 < s.len ? p[i + 2] : 0);
+    char out[4] = {table[v >> 18 & 63], table[v >> 12 & 63],
+                   i + 1 < s.len ? table[v >> 6 & 63] : '=', i + 2 < s.len ? table[v & 63] : '='};
+    put(b, out, 4);
   }
-  return 0;
+  put(b, "\"", 1);
 }
 
-static const char *const kind_names[] = {
-  "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-  "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER",
-};
-static const char *const status_names[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
-                                           "STATUS_CODE_ERROR"};
+static void put_kvs(buf *b, const char *key, const dl_kv *kvs, size_t n, int *first);
 
-/* An enum given as an integer or by name; *OUT in [0, N). */
-static int
-enum_field(otlp_json *d, const char *const *names, int n, int *out, const char *what)
+static void
+put_value(buf *b, const dl_value *v)
 {
-  dl_js *js = &d->js;
-  if (dl_js_null(js)) {
-    *out = 0;
-    return 0;
-  }
-  if (js->code)
-    return -1;
-  const uint8_t *at = js->p;
-  if (js->p < js->end && *js->p == '"') {
-    dl_str s;
-    if (dl_js_string(js, DL_JS_SLOT_VALUE, &s))
-      return -1;
-    for (int i = 0; i < n; i++)
-      if (s.len == strlen(names[i]) && memcmp(s.ptr, names[i], s.len) == 0) {
-        *out = i;
-        return 0;
-      }
-    char fmt[80];
-    snprintf(fmt, sizeof fmt, "unknown %s \"%%.*s\"", what);
-    *out = 0;
-    return span_problem(d, at, fmt, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);
-  }
-  int64_t v;
-  if (dl_js_int64(js, &v))
-    return -1;
-  if (v < 0 || v >= n) {
-    char fmt[80], num[24];
-    snprintf(fmt, sizeof fmt, "%s %%.*s is out of range", what);
-    int len = snprintf(num, sizeof num, "%lld", (long long) v);
-    *out = 0;
-    return span_problem(d, at, fmt, num, (size_t) len);
-  }
-  *out = (int) v;
-  return 0;
-}
-
-static int
-time_field(otlp_json *d, int64_t *out)
-{
-  dl_js *js = &d->js;
-  uint64_t v;
-  if (dl_js_null(js)) {
-    *out = 0;
-    return 0;
-  }
-  const uint8_t *at = js->p;
-  if (js->code || dl_js_uint64(js, &v))
-    return -1;
-  if (v > (uint64_t) INT64_MAX) {
-    char num[24];
-    int n = snprintf(num, sizeof num, "%llu", (unsigned long long) v);
-    *out = 0;
-    return span_problem(d, at, "time %.*s ns is beyond the year 2262", num, (size_t) n);
-  }
-  *out = (int64_t) v;
-  return 0;
-}
-
-static int
-status(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_STATUS);
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    dl_js_push_key(js, k);
-    int rc;
-    if (IS(k, "code")) {
-      rc = enum_field(d, status_names, 3, &d->sb.status_code, "status code");
-    } else if (IS(k, "message")) {
-      dl_str m = {NULL, 0};
-      rc = dl_js_null(js) ? 0 : js->code ? -1 : dl_js_string(js, DL_JS_SLOT_VALUE, &m);
-      if (!rc && m.len && dl_sb_status_message(&d->sb, m.ptr, m.len))
-        rc = dl_js_fail(js, DL_ENOMEM, "out of memory storing a status message");
-    } else {
-      rc = dl_js_skip(js);
-    }
-    dl_js_pop(js);
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
-}
-
-static int
-event(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "attributes")) {
-      rc = attributes(d, DL_AT_EVENT);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  return more < 0 ? -1 : 0;
-}
-
-static int
-events(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_EVENTS);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (event(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
-}
-
-static int
-span(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_span_builder *sb = &d->sb;
-  dl_sb_span_begin(sb);
-  d->span_bad = 0;
-  int64_t start = 0, end = 0;
-  int kind = 0;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    /* Sorted roughly by how often writers emit them. */
-    if (IS2(k, "traceId", "trace_id")) {
-      dl_js_push_key(js, k);
-      rc = span_id_field(d, sb->row.trace_id, DL_TRACE_ID_SIZE, "trace id");
-      dl_js_pop(js);
-    } else if (IS2(k, "spanId", "span_id")) {
-      dl_js_push_key(js, k);
-      rc = span_id_field(d, sb->row.span_id, DL_SPAN_ID_SIZE, "span id");
-      dl_js_pop(js);
-    } else if (IS2(k, "parentSpanId", "parent_span_id")) {
-      dl_js_push_key(js, k);
-      rc = span_id_field(d, sb->row.parent_id, DL_SPAN_ID_SIZE, "parent span id");
-      dl_js_pop(js);
-    } else if (IS(k, "name")) {
-      dl_str s = {NULL, 0};
-      dl_js_push_key(js, k);
-      rc = dl_js_null(js) ? 0 : js->code ? -1 : dl_js_string(js, DL_JS_SLOT_VALUE, &s);
-      if (!rc && s.len && dl_sb_name(sb, s.ptr, s.len))
-        rc = dl_js_fail(js, DL_ENOMEM, "out of memory storing a span name");
-      dl_js_pop(js);
-    } else if (IS(k, "kind")) {
-      dl_js_push_key(js, k);
-      rc = enum_field(d, kind_names, 6, &kind, "span kind");
-      dl_js_pop(js);
-    } else if (IS2(k, "startTimeUnixNano", "start_time_unix_nano")) {
-      dl_js_push_key(js, k);
-      rc = time_field(d, &start);
-      dl_js_pop(js);
-    } else if (IS2(k, "endTimeUnixNano", "end_time_unix_nano")) {
-      dl_js_push_key(js, k);
-      rc = time_field(d, &end);
-      dl_js_pop(js);
-    } else if (IS(k, "attributes")) {
-      rc = attributes(d, DL_AT_SPAN);
-    } else if (IS(k, "status")) {
-      rc = status(d);
-    } else if (IS(k, "events")) {
-      rc = events(d);
-    } else {
-      /* links, traceState, flags, dropped counts, anything newer. */
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  if (more < 0)
-    return -1;
-  if (d->span_bad) {
-    sb->skipped++;
-    return 0;
-  }
-  sb->row.kind = (uint8_t) kind;
-  sb->row.start = start;
-  /* A span that ends before it starts has no meaningful duration. */
-  sb->row.duration = end > start ? end - start : 0;
-  int rc = dl_sb_span_end(sb, NULL);
-  if (rc)
-    return dl_js_fail(js, rc, "cannot store the span: %s", dl_strerror(rc));
-  return 0;
-}
-
-static int
-spans(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_SPANS);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (span(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
-}
-
-static int
-scope_spans_one(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "spans")) {
-      rc = spans(d);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  return more < 0 ? -1 : 0;
-}
-
-static int
-scope_spans(otlp_json *d, dl_str key)
-{
-  dl_js *js = &d->js;
-  dl_js_push_key(js, key);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (scope_spans_one(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
-}
-
-static int
-resource(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_RESOURCE);
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "attributes")) {
-      rc = attributes(d, DL_AT_RESOURCE);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
-}
-
-#define MAX_DEFERRED 8
-
-/* Skipping deferred spans found them malformed: parse them for real to
-   report the path of the fault, then drop the rows that parse added. */
-static int
-precise_failure(otlp_json *d, const uint8_t *at, dl_str key)
-{
-  dl_js *js = &d->js;
-  dl_error saved;
-  if (js->err)
-    saved = *js->err;
-  size_t rows = dl_trace_set_count(d->sb.set), added = d->sb.added;
-  const uint8_t *fail_at = js->p;
-  int depth = js->depth, path_len = js->path_len;
-  js->code = 0;
-  js->p = at;
-  int rc = scope_spans(d, key);
-  if (rc == 0 || js->code != DL_EPARSE) {
-    /* Not reproduced (cannot happen): keep the first report. */
-    if (js->err)
-      *js->err = saved;
-    js->code = DL_EPARSE;
-    js->p = fail_at;
-  }
-  js->depth = depth;
-  js->path_len = path_len;
-  dl_trace_set_truncate(d->sb.set, rows);
-  d->sb.added = added;
-  return -1;
-}
-
-static int
-resource_spans_one(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_sb_resource_begin(&d->sb);
-  int have_resource = 0;
-  /* Spans met before the resource are read after it, from here. */
-  struct {
-    const uint8_t *at;
-    dl_str key;
-  } deferred[MAX_DEFERRED];
-  int n_deferred = 0;
-  int more = dl_js_object_begin(js);
-  int depth = js->depth;
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "resource")) {
-      rc = resource(d);
-      have_resource = 1;
-    } else if (IS2(k, "scopeSpans", "scope_spans") ||
-               IS2(k, "instrumentationLibrarySpans", "instrumentation_library_spans")) {
-      dl_str canon = IS2(k, "scopeSpans", "scope_spans") ? K_SCOPE_SPANS : k;
-      if (have_resource) {
-        rc = scope_spans(d, canon);
-      } else if (n_deferred == MAX_DEFERRED) {
-        rc = dl_js_fail(js, DL_EPARSE, "too many scopeSpans members before the resource");
-      } else {
-        dl_js_ws(js);
-        const uint8_t *at = js->p;
-        deferred[n_deferred].at = at;
-        deferred[n_deferred].key = canon;
-        n_deferred++;
-        dl_js_push_key(js, canon);
-        rc = dl_js_skip(js);
-        dl_js_pop(js);
-        if (rc && js->code == DL_EPARSE)
-          rc = precise_failure(d, at, canon);
-      }
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  if (more < 0)
-    return -1;
-  if (n_deferred) {
-    const uint8_t *resume = js->p;
-    int saved_depth = js->depth;
-    js->depth = depth;
-    for (int i = 0; i < n_deferred; i++) {
-      js->p = deferred[i].at;
-      if (scope_spans(d, deferred[i].key))
-        return -1;
-    }
-    js->p = resume;
-    js->depth = saved_depth;
-  }
-  return 0;
-}
-
-static int
-resource_spans(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_RESOURCE_SPANS);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (resource_spans_one(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
-}
-
-/* An api/v3 error object: {"error": {"httpCode": 404, "message": "..."}}. */
-static int
-error_object(otlp_json *d)
-{
-  dl_js *js = &d->js;
-  dl_str message = {"(no message)", 12};
-  const uint8_t *at = js->p;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    if (IS(k, "message")) {
-      if (dl_js_null(js))
-        ;
-      else if (js->code || dl_js_string(js, DL_JS_SLOT_VALUE, &message))
-        return -1;
-    } else if (dl_js_skip(js)) {
-      return -1;
-    }
-    more = dl_js_object_next(js);
-  }
-  if (more < 0)
-    return -1;
-  js->p = at;
-  return dl_js_fail(js, DL_EPARSE, "the document is an error response: %.*s",
-                    (int) (message.len > 150 ? 150 : message.len), message.ptr ? message.ptr : "");
-}
-
-/* One TracesData (or request, or {"result": ...}) object. */
-static int
-document(otlp_json *d, int nested)
-{
-  dl_js *js = &d->js;
-  dl_js_ws(js);
-  if (js->p >= js->end || *js->p != '{') {
-    char what[16];
-    if (js->p < js->end && *js->p >= 0x20 && *js->p < 0x7f)
-      snprintf(what, sizeof what, "'%c'", *js->p);
+  int first = 1;
+  put(b, "{", 1);
+  switch (v->kind) {
+  case DL_VALUE_EMPTY:
+    break;
+  case DL_VALUE_STRING:
+    put_key(b, "stringValue", &first);
+    put_string(b, v->u.str);
+    break;
+  case DL_VALUE_BYTES:
+    put_key(b, "bytesValue", &first);
+    put_base64(b, v->u.str);
+    break;
+  case DL_VALUE_BOOL:
+    put_key(b, "boolValue", &first);
+    puts_(b, v->u.boolean ? "true" : "false");
+    break;
+  case DL_VALUE_INT:
+    put_key(b, "intValue", &first);
+    putf(b, "\"%" PRId64 "\"", v->u.integer);
+    break;
+  case DL_VALUE_DOUBLE:
+    put_key(b, "doubleValue", &first);
+    if (isnan(v->u.real))
+      puts_(b, "\"NaN\"");
+    else if (isinf(v->u.real))
+      puts_(b, v->u.real > 0 ? "\"Infinity\"" : "\"-Infinity\"");
     else
-      snprintf(what, sizeof what, "byte 0x%02x", js->p < js->end ? *js->p : 0);
-    return dl_js_fail(js, DL_EPARSE, "expected an OTLP JSON object, found %s", what);
-  }
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS2(k, "resourceSpans", "resource_spans") || IS(k, "batches")) {
-      /* "batches": Tempo's name for the resource spans of a trace. */
-      rc = resource_spans(d);
-    } else if (!nested && (IS(k, "result") || IS(k, "trace"))) {
-      /* Jaeger api/v3 {"result": ...}, Tempo api/v2 {"trace": ...}. */
-      dl_js_push_key(js, IS(k, "result") ? K_RESULT : K_TRACE);
-      rc = dl_js_null(js) ? 0 : js->code ? -1 : document(d, 1);
-      dl_js_pop(js);
-    } else if (!nested && IS(k, "error") && (dl_js_ws(js), js->p < js->end && *js->p == '{')) {
-      dl_js_push_key(js, k);
-      rc = error_object(d);
-      dl_js_pop(js);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
+      putf(b, "%.17g", v->u.real);
+    break;
+  case DL_VALUE_ARRAY: {
+    put_key(b, "arrayValue", &first);
+    put(b, "{\"values\":[", 11);
+    for (size_t i = 0; i < v->u.array.n; i++) {
+      if (i)
+        put(b, ",", 1);
+      put_value(b, &v->u.array.items[i]);
     }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
+    put(b, "]}", 2);
+    break;
   }
-  return more < 0 ? -1 : 0;
+  case DL_VALUE_KVLIST: {
+    int inner = 1;
+    put_key(b, "kvlistValue", &first);
+    put(b, "{", 1);
+    put_kvs(b, "values", v->u.kvlist.items, v->u.kvlist.n, &inner);
+    put(b, "}", 1);
+    break;
+  }
+  }
+  put(b, "}", 1);
+}
+
+/* "KEY":[{"key":..,"value":{..}},..] when N > 0. */
+static void
+put_kvs(buf *b, const char *key, const dl_kv *kvs, size_t n, int *first)
+{
+  if (!n)
+    return;
+  put_key(b, key, first);
+  put(b, "[", 1);
+  for (size_t i = 0; i < n; i++) {
+    int f = 1;
+    if (i)
+      put(b, ",", 1);
+    put(b, "{", 1);
+    put_key(b, "key", &f);
+    put_string(b, kvs[i].key);
+    put_key(b, "value", &f);
+    put_value(b, &kvs[i].value);
+    put(b, "}", 1);
+  }
+  put(b, "]", 1);
+}
+
+static void
+put_opt_string(buf *b, const char *key, dl_str s, int *first)
+{
+  if (s.len) {
+    put_key(b, key, first);
+    put_string(b, s);
+  }
+}
+
+static void
+put_opt_uint(buf *b, const char *key, uint64_t v, int *first)
+{
+  if (v) {
+    put_key(b, key, first);
+    putf(b, "%" PRIu64, v);
+  }
+}
+
+static void
+put_opt_time(buf *b, const char *key, int64_t ns, int *first)
+{
+  if (ns) {
+    put_key(b, key, first);
+    putf(b, "\"%" PRIu64 "\"", (uint64_t) ns);
+  }
+}
+
+static void
+put_span(buf *b, const dl_span *sp)
+{
+  int first = 1;
+  put(b, "{", 1);
+  put_key(b, "traceId", &first);
+  put_hex(b, sp->trace_id, DL_TRACE_ID_SIZE);
+  put_key(b, "spanId", &first);
+  put_hex(b, sp->span_id, DL_SPAN_ID_SIZE);
+  put_opt_string(b, "traceState", sp->trace_state, &first);
+  if (sp->has_parent) {
+    put_key(b, "parentSpanId", &first);
+    put_hex(b, sp->parent_span_id, DL_SPAN_ID_SIZE);
+  }
+  put_opt_uint(b, "flags", sp->flags, &first);
+  put_opt_string(b, "name", sp->name, &first);
+  put_opt_uint(b, "kind", (uint64_t) sp->kind, &first);
+  put_opt_time(b, "startTimeUnixNano", sp->start, &first);
+  put_opt_time(b, "endTimeUnixNano", sp->end, &first);
+  put_kvs(b, "attributes", sp->attrs, sp->n_attrs, &first);
+  put_opt_uint(b, "droppedAttributesCount", sp->dropped_attrs, &first);
+  if (sp->n_events) {
+    put_key(b, "events", &first);
+    put(b, "[", 1);
+    for (size_t i = 0; i < sp->n_events; i++) {
+      const dl_span_event *e = &sp->events[i];
+      int f = 1;
+      put(b, i ? ",{" : "{", i ? 2 : 1);
+      put_opt_time(b, "timeUnixNano", e->time, &f);
+      put_opt_string(b, "name", e->name, &f);
+      put_kvs(b, "attributes", e->attrs, e->n_attrs, &f);
+      put_opt_uint(b, "droppedAttributesCount", e->dropped_attrs, &f);
+      put(b, "}", 1);
+    }
+    put(b, "]", 1);
+  }
+  put_opt_uint(b, "droppedEventsCount", sp->dropped_events, &first);
+  if (sp->n_links) {
+    put_key(b, "links", &first);
+    put(b, "[", 1);
+    for (size_t i = 0; i < sp->n_links; i++) {
+      const dl_span_link *l = &sp->links[i];
+      int f = 1;
+      put(b, i ? ",{" : "{", i ? 2 : 1);
+      put_key(b, "traceId", &f);
+      put_hex(b, l->trace_id, DL_TRACE_ID_SIZE);
+      put_key(b, "spanId", &f);
+      put_hex(b, l->span_id, DL_SPAN_ID_SIZE);
+      put_opt_string(b, "traceState", l->trace_state, &f);
+      put_kvs(b, "attributes", l->attrs, l->n_attrs, &f);
+      put_opt_uint(b, "droppedAttributesCount", l->dropped_attrs, &f);
+      put_opt_uint(b, "flags", l->flags, &f);
+      put(b, "}", 1);
+    }
+    put(b, "]", 1);
+  }
+  put_opt_uint(b, "droppedLinksCount", sp->dropped_links, &first);
+  if (sp->has_status) {
+    int f = 1;
+    put_key(b, "status", &first);
+    put(b, "{", 1);
+    put_opt_string(b, "message", sp->status_message, &f);
+    put_opt_uint(b, "code", (uint64_t) sp->status_code, &f);
+    put(b, "}", 1);
+  }
+  put(b, "}", 1);
 }
 
 int
-dl_decode_otlp_json(dl_trace_set *set, const void *data, size_t len, const char *source,
-                    const dl_ingest_options *opt, dl_ingest_stats *stats, dl_error *err)
+dl_otlp_encode_json(const dl_export_request *req, char **out, size_t *len, dl_error *err)
 {
-  otlp_json d;
-  dl_error local;
-  if (!err)
-    err = &local;
-  dl_error_clear(err);
-  size_t base = dl_trace_set_count(set);
-  dl_js_init(&d.js, data, len, source, err);
-  dl_sb_init(&d.sb, set);
-  d.lenient = opt && opt->lenient;
-  d.warning = stats ? &stats->warning : NULL;
-  size_t docs = 0, bad_lines = 0;
-  int rc = DL_OK;
-  dl_js_ws(&d.js);
-  if (d.js.p >= d.js.end) {
-    dl_js_fail(&d.js, DL_EPARSE, "empty input: no OTLP JSON document");
-    rc = d.js.code;
-  }
-  while (rc == DL_OK && d.js.p < d.js.end) {
-    const uint8_t *doc_start = d.js.p;
-    d.js.path_len = 0;
-    d.js.depth = 0;
-    if (document(&d, 0) == 0) {
-      docs++;
-      dl_js_ws(&d.js);
-      continue;
+  buf b = {0};
+  put(&b, "{\"resourceSpans\":[", 18);
+  for (size_t r = 0; r < req->n_resources; r++) {
+    const dl_resource_spans *rs = &req->resources[r];
+    int first = 1;
+    put(&b, r ? ",{" : "{", r ? 2 : 1);
+    if (rs->has_resource) {
+      int f = 1;
+      put_key(&b, "resource", &first);
+      put(&b, "{", 1);
+      put_kvs(&b, "attributes", rs->resource_attrs, rs->n_resource_attrs, &f);
+      put_opt_uint(&b, "droppedAttributesCount", rs->resource_dropped_attrs, &f);
+      put(&b, "}", 1);
     }
-    if (!d.lenient || d.js.code == DL_ENOMEM) {
-      rc = d.js.code;
-      break;
+    put_key(&b, "scopeSpans", &first);
+    put(&b, "[", 1);
+    for (size_t c = 0; c < rs->n_scopes; c++) {
+      const dl_scope_spans *ss = &rs->scopes[c];
+      int f = 1;
+      put(&b, c ? ",{" : "{", c ? 2 : 1);
+      if (ss->has_scope) {
+        int g = 1;
+        put_key(&b, "scope", &f);
+        put(&b, "{", 1);
+        put_opt_string(&b, "name", ss->scope_name, &g);
+        put_opt_string(&b, "version", ss->scope_version, &g);
+        put_kvs(&b, "attributes", ss->scope_attrs, ss->n_scope_attrs, &g);
+        put_opt_uint(&b, "droppedAttributesCount", ss->scope_dropped_attrs, &g);
+        put(&b, "}", 1);
+      }
+      put_key(&b, "spans", &f);
+      put(&b, "[", 1);
+      for (size_t i = 0; i < ss->n_spans; i++) {
+        if (i)
+          put(&b, ",", 1);
+        put_span(&b, &ss->spans[i]);
+      }
+      put(&b, "]", 1);
+      put_opt_string(&b, "schemaUrl", ss->schema_url, &f);
+      put(&b, "}", 1);
     }
-    /* Lenient: note the problem, drop this line, resynchronise on the
-       next line that starts a document. */
-    bad_lines++;
-    if (d.warning && !d.warning->code)
-      *d.warning = *err;
-    dl_error_clear(err);
-    d.js.code = 0;
-    const uint8_t *p = d.js.p > doc_start ? d.js.p : doc_start + 1;
-    const uint8_t *nl = p < d.js.end ? memchr(p, '\n', (size_t) (d.js.end - p)) : NULL;
-    d.js.p = nl ? nl + 1 : d.js.end;
-    dl_js_ws(&d.js);
+    put(&b, "]", 1);
+    put_opt_string(&b, "schemaUrl", rs->schema_url, &first);
+    put(&b, "}", 1);
   }
-  dl_js_release(&d.js);
-  if (rc != DL_OK) {
-    dl_trace_set_truncate(set, base);
-    return rc;
+  put(&b, "]}", 2);
+  reserve(&b, 1);
+  if (b.failed) {
+    free(b.data);
+    return dl_fail(err, DL_ENOMEM, "out of memory encoding OTLP/JSON");
   }
-  if (stats) {
-    stats->spans += d.sb.added;
-    stats->skipped += d.sb.skipped + bad_lines;
-    stats->bytes += len;
-    stats->format = DL_FORMAT_OTLP_JSON;
-  }
-  (void) docs;
+  b.data[b.len] = '\0';
+  *out = b.data;
+  *len = b.len;
   return DL_OK;
 }

@@ -35,6 +35,7 @@
 
 #include "dl-error.h"
 #include "dl-ids.h"
+#include "dl-str.h"
 
 /* OTLP span kinds (the numbers of the OTLP enum). */
 enum {
@@ -55,11 +56,6 @@ typedef struct dl_trace_set dl_trace_set;
 /* A span as a decoder hands it to the store.  Strings need not be
    NUL-terminated; a NULL pointer (or length 0) means absent.  Extra
    attributes are kept only for keys registered with dl_trace_set_keep. */
-typedef struct dl_str {
-  const char *ptr;
-  size_t len;
-} dl_str;
-
 typedef struct dl_span_attr {
   dl_str key;
   dl_str value; /* the value as text (ints in decimal, bools as true/false) */

@@ -22,21 +22,15 @@
 (define deploy-ledger-error?
   (exception-predicate &deploy-ledger-error))
 
-(define deploy-ledger-error-code
+(define (field-accessor field)
   (exception-accessor &deploy-ledger-error
-                      (record-accessor &deploy-ledger-error 'code)))
-(define deploy-ledger-error-source
-  (exception-accessor &deploy-ledger-error
-                      (record-accessor &deploy-ledger-error 'source)))
-(define deploy-ledger-error-line
-  (exception-accessor &deploy-ledger-error
-                      (record-accessor &deploy-ledger-error 'line)))
-(define deploy-ledger-error-column
-  (exception-accessor &deploy-ledger-error
-                      (record-accessor &deploy-ledger-error 'column)))
-(define deploy-ledger-error-offset
-  (exception-accessor &deploy-ledger-error
-                      (record-accessor &deploy-ledger-error 'offset)))
+                      (record-accessor &deploy-ledger-error field)))
+
+(define deploy-ledger-error-code (field-accessor 'code))
+(define deploy-ledger-error-source (field-accessor 'source))
+(define deploy-ledger-error-line (field-accessor 'line))
+(define deploy-ledger-error-column (field-accessor 'column))
+(define deploy-ledger-error-offset (field-accessor 'offset))
 
 (define (deploy-ledger-error-message e)
   "The message of the deploy-ledger error E, naming the bad input."

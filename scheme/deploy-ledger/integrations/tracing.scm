@@ -27,7 +27,7 @@
   "The traceparent of DEPLOYMENT's own span; the same on every call."
   (trace-context->traceparent (deployment-event-trace-context deployment)))
 
-(define* (create-deployment-span deployment #:key (links '()))
+(define* (create-deployment-span deployment #:key (links '()) parent)
   "The OpenTelemetry span of DEPLOYMENT as an alist: @code{trace-id},
 @code{span-id}, @code{parent-span-id}, @code{operation} (\"deployment\"),
 @code{service}, @code{version}, @code{start-time} and @code{end-time} (ns),
@@ -38,14 +38,21 @@ OpenTelemetry semantic conventions' @code{deployment.id},
 @code{deployment.name}, @code{deployment.environment.name} and, when known,
 @code{vcs.ref.head.revision}.  The ids are the deployment's own: the same
 deployment always yields the same span.  LINKS is a list of trace contexts
-the deployment affected or that ran it."
-  (let ((ctx (deployment-event-trace-context deployment))
-        (type (symbol->string (deployment-event-deployment-type deployment)))
+the deployment affected or that ran it.  PARENT, a trace context, becomes
+the span's parent when it is in the deployment's trace, and a link
+otherwise (a deployment keeps its trace once it has one)."
+  (let* ((ctx (deployment-event-trace-context deployment))
+         (same-trace? (and parent (equal? (trace-context-trace-id parent)
+                                          (trace-context-trace-id ctx))))
+         (links (if (and parent (not same-trace?)) (cons parent links) links))
+         (type (symbol->string (deployment-event-deployment-type deployment)))
         (status (symbol->string (deployment-event-status deployment)))
         (env (deployment-event-environment deployment)))
     `((trace-id . ,(trace-context-trace-id ctx))
       (span-id . ,(trace-context-span-id ctx))
-      (parent-span-id . ,(deployment-event-parent-span-id deployment))
+      (parent-span-id . ,(if same-trace?
+                             (trace-context-span-id parent)
+                             (deployment-event-parent-span-id deployment)))
       (operation . "deployment")
       (service . ,(deployment-event-service-name deployment))
       (version . ,(deployment-event-version deployment))

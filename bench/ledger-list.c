@@ -1,0 +1,105 @@
+/* How long `deploy-ledger list' takes to start and print a ledger of many
+   deployments.  Usage (from the build directory):
+     bench/ledger-list [--deployments N] [--runs R] [--command CMD]
+   CMD defaults to "./pre-inst-env deploy-ledger". */
+#define _GNU_SOURCE
+#include "dl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+fill(const char *path, long n)
+{
+  dl_ledger *l;
+  dl_error err;
+  if (dl_ledger_open(path, &l, &err)) {
+    fprintf(stderr, "ledger-list: %s\n", err.text);
+    return 1;
+  }
+  static const char *services[] = {"checkout", "payments", "search", "catalog", "auth"};
+  static const char *envs[] = {"production", "staging"};
+  int64_t t0 = 1700000000000000000LL;
+  for (long i = 0; i < n; i++) {
+    dl_deployment *d = dl_deployment_new();
+    char version[32];
+    snprintf(version, sizeof version, "v1.%ld.%ld", i / 100, i % 100);
+    if (dl_deployment_set_string(&d->service, services[i % 5])
+        || dl_deployment_set_string(&d->version, version)
+        || dl_deployment_set_string(&d->environment, envs[i % 2])
+        || dl_deployment_add_region(d, "eu-west-1"))
+      return 1;
+    d->type = (dl_deploy_type) (i % DL_TYPE_COUNT);
+    d->status = i % 7 == 0 ? DL_STATUS_FAILED : DL_STATUS_SUCCEEDED;
+    d->started = t0 + i * 600000000000LL;
+    d->completed = d->started + 240000000000LL;
+    if (dl_ledger_record(l, d, NULL, NULL, 0, &err)) {
+      fprintf(stderr, "ledger-list: %s\n", err.text);
+      return 1;
+    }
+    dl_deployment_free(d);
+  }
+  dl_ledger_close(l);
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  long n = 10000;
+  int runs = 5;
+  const char *command = "./pre-inst-env deploy-ledger";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--deployments") == 0)
+      n = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--runs") == 0)
+      runs = atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "--command") == 0)
+      command = argv[i + 1];
+  }
+  char dir[] = "/tmp/dl-bench-XXXXXX", path[64], cmd[1024];
+  if (!mkdtemp(dir))
+    return 1;
+  snprintf(path, sizeof path, "%s/ledger.db", dir);
+  double t = now_s();
+  if (fill(path, n))
+    return 1;
+  printf("recorded %ld deployments in %.2f s (one transaction each)\n", n, now_s() - t);
+  snprintf(cmd, sizeof cmd, "%s list --db %s > %s/out.txt", command, path, dir);
+  double best = 1e9, total = 0;
+  for (int r = 0; r < runs; r++) {
+    t = now_s();
+    if (system(cmd) != 0) {
+      fprintf(stderr, "ledger-list: `%s' failed\n", cmd);
+      return 1;
+    }
+    double s = now_s() - t;
+    total += s;
+    if (s < best)
+      best = s;
+  }
+  snprintf(cmd, sizeof cmd, "wc -l < %s/out.txt", dir);
+  FILE *p = popen(cmd, "r");
+  long lines = 0;
+  if (p && fscanf(p, "%ld", &lines) != 1)
+    lines = 0;
+  if (p)
+    pclose(p);
+  printf("`deploy-ledger list' of %ld deployments (%ld lines): best %.3f s, mean %.3f s over %d runs\n",
+         n, lines, best, total / runs, runs);
+  printf("{\"bench\":\"ledger-list\",\"deployments\":%ld,\"seconds\":%.3f,\"mean_seconds\":%.3f}\n",
+         n, best, total / runs);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd) != 0;
+}

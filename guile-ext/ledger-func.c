@@ -1,0 +1,537 @@
+/* Primitives for the ledger.  A ledger is a foreign object; deployments
+   cross as alists with symbol keys and plain values (strings, integers
+   nanoseconds, #f), which (deploy-ledger ledger) turns into records. */
+#include "dl-guile.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static SCM ledger_type;
+
+static void
+finalize_ledger(SCM obj)
+{
+  dl_ledger *l = scm_foreign_object_ref(obj, 0);
+  if (l) {
+    scm_foreign_object_set_x(obj, 0, NULL);
+    dl_ledger_close(l);
+  }
+}
+
+dl_ledger *
+dl_guile_ledger_ref(SCM obj, const char *who)
+{
+  scm_assert_foreign_object_type(ledger_type, obj);
+  dl_ledger *l = scm_foreign_object_ref(obj, 0);
+  if (!l)
+    dl_guile_raise_code(who, DL_ECLOSED, "the ledger is closed");
+  return l;
+}
+
+static SCM
+time_or_false(int64_t ns)
+{
+  return ns == DL_TIME_NONE ? SCM_BOOL_F : scm_from_int64(ns);
+}
+
+static int64_t
+time_arg(SCM ns, int pos, const char *who)
+{
+  return scm_is_false(ns) ? DL_TIME_NONE : dl_guile_to_ns(ns, pos, who);
+}
+
+#define SYM(name) scm_from_utf8_symbol(name)
+
+SCM
+dl_guile_deployment_to_scm(const dl_deployment *d)
+{
+  char trace[33], span[17], parent[17];
+  SCM regions = SCM_EOL, attrs = SCM_EOL;
+  for (size_t i = d->n_regions; i-- > 0;)
+    regions = scm_cons(scm_from_utf8_string(d->regions[i]), regions);
+  for (size_t i = d->n_attributes; i-- > 0;)
+    attrs = scm_cons(scm_cons(scm_from_utf8_string(d->attributes[i].key),
+                              scm_from_utf8_string(d->attributes[i].value)),
+                     attrs);
+  SCM fields[][2] = {
+    {SYM("id"), dl_guile_from_string(d->id)},
+    {SYM("service"), dl_guile_from_string(d->service)},
+    {SYM("version"), dl_guile_from_string(d->version)},
+    {SYM("previous-version"), dl_guile_from_string(d->previous_version)},
+    {SYM("type"), scm_from_utf8_string(dl_deploy_type_name(d->type))},
+    {SYM("environment"), dl_guile_from_string(d->environment)},
+    {SYM("regions"), regions},
+    {SYM("status"), scm_from_utf8_string(dl_deploy_status_name(d->status))},
+    {SYM("started"), time_or_false(d->started)},
+    {SYM("completed"), time_or_false(d->completed)},
+    {SYM("actor"), dl_guile_from_string(d->actor)},
+    {SYM("commit"), dl_guile_from_string(d->commit)},
+    {SYM("commit-time"), time_or_false(d->commit_time)},
+    {SYM("attributes"), attrs},
+    {SYM("trace-id"), scm_from_latin1_string(dl_hex_encode(d->context.trace_id, 16, trace))},
+    {SYM("span-id"), scm_from_latin1_string(dl_hex_encode(d->context.span_id, 8, span))},
+    {SYM("flags"), scm_from_uint8(d->context.flags)},
+    {SYM("tracestate"), scm_from_utf8_string(d->context.tracestate)},
+    {SYM("parent-span-id"),
+     d->has_parent ? scm_from_latin1_string(dl_hex_encode(d->parent_span_id, 8, parent))
+                   : SCM_BOOL_F},
+  };
+  SCM alist = SCM_EOL;
+  for (size_t i = sizeof fields / sizeof fields[0]; i-- > 0;)
+    alist = scm_acons(fields[i][0], fields[i][1], alist);
+  return alist;
+}
+
+static SCM
+field(SCM alist, const char *key)
+{
+  SCM pair = scm_assq(SYM(key), alist);
+  return scm_is_pair(pair) ? scm_cdr(pair) : SCM_BOOL_F;
+}
+
+/* Fills D from the alist; must run inside a dynwind. */
+void
+dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who)
+{
+  dl_error err;
+  struct {
+    const char *key;
+    char **slot;
+  } strings[] = {{"id", &d->id},         {"service", &d->service},
+                 {"version", &d->version}, {"previous-version", &d->previous_version},
+                 {"environment", &d->environment}, {"actor", &d->actor},
+                 {"commit", &d->commit}};
+  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+    if (dl_deployment_set_string(strings[i].slot,
+                                 dl_guile_string_or_null(field(alist, strings[i].key), SCM_ARG2, who)))
+      dl_guile_raise_code(who, DL_ENOMEM, NULL);
+  if (dl_deploy_type_parse(dl_guile_string(field(alist, "type"), SCM_ARG2, who), &d->type, &err)
+      || dl_deploy_status_parse(dl_guile_string(field(alist, "status"), SCM_ARG2, who), &d->status,
+                                &err))
+    dl_guile_raise(who, &err);
+  d->started = time_arg(field(alist, "started"), SCM_ARG2, who);
+  d->completed = time_arg(field(alist, "completed"), SCM_ARG2, who);
+  d->commit_time = time_arg(field(alist, "commit-time"), SCM_ARG2, who);
+  for (SCM r = field(alist, "regions"); scm_is_pair(r); r = scm_cdr(r))
+    if (dl_deployment_add_region(d, dl_guile_string(scm_car(r), SCM_ARG2, who)))
+      dl_guile_raise_code(who, DL_ENOMEM, NULL);
+  for (SCM a = field(alist, "attributes"); scm_is_pair(a); a = scm_cdr(a))
+    if (dl_deployment_set_attribute(d, dl_guile_string(scm_caar(a), SCM_ARG2, who),
+                                    dl_guile_string(scm_cdar(a), SCM_ARG2, who)))
+      dl_guile_raise_code(who, DL_ENOMEM, NULL);
+  SCM tid = field(alist, "trace-id"), sid = field(alist, "span-id");
+  if (scm_is_string(tid) && scm_is_string(sid)) {
+    char tp[128];
+    snprintf(tp, sizeof tp, "00-%s-%s-%02x", dl_guile_string(tid, SCM_ARG2, who),
+             dl_guile_string(sid, SCM_ARG2, who), scm_to_uint8(field(alist, "flags")));
+    if (dl_traceparent_parse(tp, strlen(tp), &d->context, &err))
+      dl_guile_raise(who, &err);
+    SCM state = field(alist, "tracestate");
+    if (scm_is_string(state))
+      snprintf(d->context.tracestate, sizeof d->context.tracestate, "%s",
+               dl_guile_string(state, SCM_ARG2, who));
+    d->has_context = 1;
+    SCM parent = field(alist, "parent-span-id");
+    if (scm_is_string(parent)) {
+      char *p = dl_guile_string(parent, SCM_ARG2, who);
+      if (strlen(p) != 16 || dl_hex_decode(p, 8, d->parent_span_id, 0))
+        dl_guile_raise_code(who, DL_EINVAL, "parent-span-id must be 16 lower-case hex digits");
+      d->has_parent = 1;
+    }
+  }
+}
+
+void
+dl_guile_free_deployment(void *d)
+{
+  dl_deployment_free(d);
+}
+
+dl_deployment *
+dl_guile_deployment_from_alist(SCM alist, const char *who)
+{
+  dl_deployment *d = dl_deployment_new();
+  if (!d)
+    dl_guile_raise_code(who, DL_ENOMEM, NULL);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  dl_guile_deployment_from_scm(alist, d, who);
+  return d;
+}
+
+dl_spool_item *
+dl_guile_spool_items(SCM spool, size_t *n, const char *who)
+{
+  *n = 0;
+  if (SCM_UNBNDP(spool) || scm_is_false(spool))
+    return NULL;
+  long len = scm_ilength(spool);
+  if (len < 0)
+    scm_wrong_type_arg_msg(who, 0, spool, "list of spool payloads");
+  dl_spool_item *items = scm_gc_malloc((size_t) (len ? len : 1) * sizeof *items, "spool");
+  for (SCM l = spool; scm_is_pair(l); l = scm_cdr(l)) {
+    SCM item = scm_car(l); /* (bytevector content-type span-count) */
+    if (scm_ilength(item) != 3 || !scm_is_bytevector(scm_car(item)))
+      scm_wrong_type_arg_msg(who, 0, item, "(bytevector content-type span-count)");
+    dl_spool_item *it = &items[(*n)++];
+    it->payload = SCM_BYTEVECTOR_CONTENTS(scm_car(item));
+    it->size = SCM_BYTEVECTOR_LENGTH(scm_car(item));
+    it->content_type = dl_guile_string(scm_cadr(item), 0, who);
+    it->span_count = scm_to_int(scm_caddr(item));
+  }
+  return items;
+}
+
+SCM_DEFINE(dl_scm_ledger_open, "%ledger-open", 1, 0, 0, (SCM path),
+           "Open the ledger at PATH, or at the default path when PATH is #f.")
+#define FUNC_NAME s_dl_scm_ledger_open
+{
+  scm_dynwind_begin(0);
+  dl_ledger *l;
+  dl_error err;
+  if (dl_ledger_open(dl_guile_string_or_null(path, SCM_ARG1, FUNC_NAME), &l, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_end();
+  return scm_make_foreign_object_1(ledger_type, l);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_close, "%ledger-close", 1, 0, 0, (SCM ledger),
+           "Close LEDGER; closing it again is an error.")
+#define FUNC_NAME s_dl_scm_ledger_close
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_foreign_object_set_x(ledger, 0, NULL);
+  dl_ledger_close(l);
+  return SCM_UNSPECIFIED;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_p, "%ledger?", 1, 0, 0, (SCM obj), "True when OBJ is a ledger.")
+#define FUNC_NAME s_dl_scm_ledger_p
+{
+  return scm_from_bool(SCM_IS_A_P(obj, ledger_type));
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_open_p, "%ledger-open?", 1, 0, 0, (SCM ledger),
+           "True when LEDGER has not been closed.")
+#define FUNC_NAME s_dl_scm_ledger_open_p
+{
+  scm_assert_foreign_object_type(ledger_type, ledger);
+  return scm_from_bool(scm_foreign_object_ref(ledger, 0) != NULL);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_path, "%ledger-path", 1, 0, 0, (SCM ledger), "The ledger's file.")
+#define FUNC_NAME s_dl_scm_ledger_path
+{
+  return scm_from_utf8_string(dl_ledger_path(dl_guile_ledger_ref(ledger, FUNC_NAME)));
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_record, "%ledger-record", 2, 1, 0, (SCM ledger, SCM deployment, SCM spool),
+           "Record the deployment alist, with SPOOL payloads in the same transaction; "
+           "return the recorded deployment.")
+#define FUNC_NAME s_dl_scm_ledger_record
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_deployment *d = dl_guile_deployment_from_alist(deployment, FUNC_NAME);
+  dl_error err;
+  size_t n_items;
+  dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
+  if (dl_ledger_record(l, d, NULL, items, n_items, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM result = dl_guile_deployment_to_scm(d);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_transition, "%ledger-transition", 6, 1, 0,
+           (SCM ledger, SCM id, SCM status, SCM at, SCM actor, SCM reason, SCM spool),
+           "Move deployment ID to STATUS; return its new state.")
+#define FUNC_NAME s_dl_scm_ledger_transition
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_deploy_status to;
+  dl_deployment *d;
+  dl_error err;
+  size_t n_items;
+  dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
+  if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG3, FUNC_NAME), &to, &err)
+      || dl_ledger_transition(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), to,
+                              time_arg(at, SCM_ARG4, FUNC_NAME),
+                              dl_guile_string_or_null(actor, 5, FUNC_NAME),
+                              dl_guile_string_or_null(reason, 6, FUNC_NAME), items, n_items, &d,
+                              &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  SCM result = dl_guile_deployment_to_scm(d);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_set_attribute, "%ledger-set-attribute", 6, 0, 0,
+           (SCM ledger, SCM id, SCM key, SCM value, SCM at, SCM actor),
+           "Append an attribute change to deployment ID.")
+#define FUNC_NAME s_dl_scm_ledger_set_attribute
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_error err;
+  if (dl_ledger_set_attribute(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME),
+                              dl_guile_string(key, SCM_ARG3, FUNC_NAME),
+                              dl_guile_string(value, SCM_ARG4, FUNC_NAME),
+                              time_arg(at, 5, FUNC_NAME),
+                              dl_guile_string_or_null(actor, 6, FUNC_NAME), &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_end();
+  return SCM_UNSPECIFIED;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_stage, "%ledger-stage", 5, 1, 0,
+           (SCM ledger, SCM id, SCM name, SCM status, SCM at, SCM spool),
+           "Append a region or stage event to deployment ID.")
+#define FUNC_NAME s_dl_scm_ledger_stage
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_deploy_status s;
+  dl_error err;
+  size_t n_items;
+  dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
+  if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG4, FUNC_NAME), &s, &err)
+      || dl_ledger_stage(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME),
+                         dl_guile_string(name, SCM_ARG3, FUNC_NAME), s,
+                         time_arg(at, 5, FUNC_NAME), items, n_items, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_end();
+  return SCM_UNSPECIFIED;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_find, "%ledger-find", 2, 0, 0, (SCM ledger, SCM id),
+           "The deployment ID (full or unique prefix), or #f when there is none.")
+#define FUNC_NAME s_dl_scm_ledger_find
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_deployment *d;
+  dl_error err;
+  int rc = dl_ledger_find(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), &d, &err);
+  if (rc == DL_ENOTFOUND) {
+    scm_dynwind_end();
+    return SCM_BOOL_F;
+  }
+  if (rc)
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
+  SCM result = dl_guile_deployment_to_scm(d);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+/* Runs the query of the %ledger-query arguments; must run in a dynwind. */
+static void
+run_query(dl_ledger *l, SCM service, SCM environment, SCM status, SCM since, SCM until,
+          SCM limit, SCM latest, dl_deployment ***list, size_t *n, const char *who)
+{
+  dl_query q;
+  dl_query_init(&q);
+  dl_error err;
+  q.service = dl_guile_string_or_null(service, SCM_ARG2, who);
+  q.environment = dl_guile_string_or_null(environment, SCM_ARG3, who);
+  if (scm_is_true(status)) {
+    dl_deploy_status s;
+    if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG4, who), &s, &err))
+      dl_guile_raise(who, &err);
+    q.status = (int) s;
+  }
+  q.since = time_arg(since, 5, who);
+  q.until = time_arg(until, 6, who);
+  q.limit = scm_is_false(limit) ? 0 : scm_to_size_t(limit);
+  q.latest = scm_is_true(latest);
+  if (dl_ledger_query(l, &q, list, n, &err))
+    dl_guile_raise(who, &err);
+}
+
+SCM_DEFINE(dl_scm_ledger_query, "%ledger-query", 8, 0, 0,
+           (SCM ledger, SCM service, SCM environment, SCM status, SCM since, SCM until,
+            SCM limit, SCM latest),
+           "Deployments matching the filters (#f: any), newest first, as alists.")
+#define FUNC_NAME s_dl_scm_ledger_query
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_deployment **list;
+  size_t n;
+  run_query(l, service, environment, status, since, until, limit, latest, &list, &n, FUNC_NAME);
+  SCM result = SCM_EOL;
+  for (size_t i = n; i-- > 0;)
+    result = scm_cons(dl_guile_deployment_to_scm(list[i]), result);
+  dl_deployment_list_free(list, n);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_table, "%ledger-table", 8, 0, 0,
+           (SCM ledger, SCM service, SCM environment, SCM status, SCM since, SCM until,
+            SCM limit, SCM latest),
+           "The same query as %ledger-query, as an aligned text table.")
+#define FUNC_NAME s_dl_scm_ledger_table
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_deployment **list;
+  size_t n;
+  run_query(l, service, environment, status, since, until, limit, latest, &list, &n, FUNC_NAME);
+  char *table = dl_deployment_table(list, n);
+  dl_deployment_list_free(list, n);
+  if (!table)
+    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, NULL);
+  scm_dynwind_free(table);
+  SCM result = scm_from_utf8_string(table);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_history, "%ledger-history", 2, 0, 0, (SCM ledger, SCM id),
+           "The history of deployment ID as a list of alists, oldest first.")
+#define FUNC_NAME s_dl_scm_ledger_history
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_history_entry *h;
+  size_t n;
+  dl_error err;
+  if (dl_ledger_history(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), &h, &n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM result = SCM_EOL;
+  for (size_t i = n; i-- > 0;) {
+    dl_history_entry *e = &h[i];
+    SCM entry = scm_list_n(
+      scm_cons(SYM("seq"), scm_from_int64(e->seq)), scm_cons(SYM("at"), scm_from_int64(e->at)),
+      scm_cons(SYM("kind"), SYM(dl_history_kind_name(e->kind))),
+      scm_cons(SYM("status"), e->status >= 0 ? SYM(dl_deploy_status_name(e->status)) : SCM_BOOL_F),
+      scm_cons(SYM("actor"), dl_guile_from_string(e->actor)),
+      scm_cons(SYM("reason"), dl_guile_from_string(e->reason)),
+      scm_cons(SYM("key"), dl_guile_from_string(e->key)),
+      scm_cons(SYM("value"), dl_guile_from_string(e->value)), SCM_UNDEFINED);
+    result = scm_cons(entry, result);
+  }
+  dl_history_free(h, n);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_dora, "%ledger-dora", 5, 0, 0,
+           (SCM ledger, SCM service, SCM environment, SCM since, SCM until),
+           "DORA figures per service and environment as alists.")
+#define FUNC_NAME s_dl_scm_ledger_dora
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  dl_dora *f;
+  size_t n;
+  dl_error err;
+  if (dl_ledger_dora(l, dl_guile_string_or_null(service, SCM_ARG2, FUNC_NAME),
+                     dl_guile_string_or_null(environment, SCM_ARG3, FUNC_NAME),
+                     time_arg(since, SCM_ARG4, FUNC_NAME), time_arg(until, 5, FUNC_NAME), &f, &n,
+                     &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM result = SCM_EOL;
+  for (size_t i = n; i-- > 0;) {
+    dl_dora *d = &f[i];
+    SCM entry = scm_list_n(
+      scm_cons(SYM("service"), scm_from_utf8_string(d->service)),
+      scm_cons(SYM("environment"), scm_from_utf8_string(d->environment)),
+      scm_cons(SYM("since"), scm_from_int64(d->since)),
+      scm_cons(SYM("until"), scm_from_int64(d->until)),
+      scm_cons(SYM("deployments"), scm_from_long(d->deployments)),
+      scm_cons(SYM("deployments-per-day"), scm_from_double(d->per_day)),
+      scm_cons(SYM("finished"), scm_from_long(d->finished)),
+      scm_cons(SYM("failed"), scm_from_long(d->failed)),
+      scm_cons(SYM("change-failure-rate"),
+               d->change_failure_rate < 0 ? SCM_BOOL_F : scm_from_double(d->change_failure_rate)),
+      scm_cons(SYM("restores"), scm_from_long(d->restores)),
+      scm_cons(SYM("time-to-restore"),
+               d->time_to_restore < 0 ? SCM_BOOL_F : scm_from_int64(d->time_to_restore)),
+      scm_cons(SYM("lead-time-samples"), scm_from_long(d->lead_samples)),
+      scm_cons(SYM("lead-time"), d->lead_time < 0 ? SCM_BOOL_F : scm_from_int64(d->lead_time)),
+      SCM_UNDEFINED);
+    result = scm_cons(entry, result);
+  }
+  dl_dora_free(f, n);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_spool, "%ledger-spool", 2, 0, 0, (SCM ledger, SCM dead),
+           "Pending spooled items, or dead letters when DEAD is true, as alists.")
+#define FUNC_NAME s_dl_scm_ledger_spool
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  dl_spool_entry *e;
+  size_t n;
+  dl_error err;
+  if (dl_ledger_spool_list(l, scm_is_true(dead), &e, &n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM result = SCM_EOL;
+  for (size_t i = n; i-- > 0;) {
+    SCM entry = scm_list_n(
+      scm_cons(SYM("id"), scm_from_int64(e[i].id)),
+      scm_cons(SYM("deployment-id"), dl_guile_from_string(e[i].deployment_id)),
+      scm_cons(SYM("created"), scm_from_int64(e[i].created)),
+      scm_cons(SYM("content-type"), dl_guile_from_string(e[i].content_type)),
+      scm_cons(SYM("spans"), scm_from_int(e[i].span_count)),
+      scm_cons(SYM("bytes"), scm_from_size_t(e[i].size)),
+      scm_cons(SYM("attempts"), scm_from_int(e[i].attempts)),
+      scm_cons(SYM("next-attempt"), time_or_false(e[i].next_attempt)),
+      scm_cons(SYM("last-error"), dl_guile_from_string(e[i].last_error)),
+      scm_cons(SYM("failed"), time_or_false(e[i].failed)),
+      scm_cons(SYM("http-status"), scm_is_true(dead) ? scm_from_int(e[i].http_status) : SCM_BOOL_F),
+      scm_cons(SYM("response-body"), dl_guile_from_string(e[i].response_body)),
+      scm_cons(SYM("reason"), dl_guile_from_string(e[i].reason)), SCM_UNDEFINED);
+    result = scm_cons(entry, result);
+  }
+  dl_spool_entries_free(e, n);
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_spool_add, "%ledger-spool-add", 3, 0, 0,
+           (SCM ledger, SCM id, SCM payload),
+           "Spool PAYLOAD, a (bytevector content-type span-count), for deployment ID.")
+#define FUNC_NAME s_dl_scm_ledger_spool_add
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  size_t n;
+  dl_spool_item *items = dl_guile_spool_items(scm_list_1(payload), &n, FUNC_NAME);
+  dl_error err;
+  if (dl_ledger_spool_add(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), items, n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_end();
+  return SCM_UNSPECIFIED;
+}
+#undef FUNC_NAME
+
+void
+dl_guile_init_ledger(void)
+{
+  ledger_type = scm_make_foreign_object_type(scm_from_utf8_symbol("ledger"),
+                                             scm_list_1(scm_from_utf8_symbol("handle")),
+                                             finalize_ledger);
+#ifndef SCM_MAGIC_SNARFER
+#include "ledger-func.x"
+#endif
+}

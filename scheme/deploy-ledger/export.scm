@@ -1,0 +1,86 @@
+;;; Deployments to OpenTelemetry backends over OTLP/HTTP, without loss.
+(define-module (deploy-ledger export)
+  #:use-module (srfi srfi-1)
+  #:use-module (deploy-ledger core extension)
+  #:use-module (deploy-ledger core errors)
+  #:use-module (deploy-ledger core time)
+  #:use-module (deploy-ledger core trace-context)
+  #:use-module (deploy-ledger core types)
+  #:use-module (deploy-ledger ledger)
+  #:export (make-otlp-exporter
+            otlp-exporter-description
+            otlp-endpoint-configured?
+            deployment-span-payload
+            export-spans
+            export-deployment
+            flush-spool))
+
+(define* (make-otlp-exporter #:key endpoint protocol headers timeout compression
+                             certificate deadline backoff)
+  "An OTLP/HTTP exporter.  Unset keywords come from the environment as
+every OpenTelemetry SDK reads it (@env{OTEL_EXPORTER_OTLP_ENDPOINT} with
+@code{/v1/traces} appended, @env{OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} as is,
+@code{_HEADERS}, @code{_TIMEOUT}, @code{_COMPRESSION}, @code{_PROTOCOL},
+@code{_CERTIFICATE}).  ENDPOINT is the full traces URL; PROTOCOL
+@code{\"http/protobuf\"} (default) or @code{\"http/json\"}; HEADERS an alist
+of strings (values are secrets: never printed); TIMEOUT, DEADLINE (for all
+retries of one send) and BACKOFF (the first retry's wait) in
+milliseconds; COMPRESSION @code{\"gzip\"} or @code{\"none\"}."
+  (%exporter-new `((endpoint . ,endpoint) (protocol . ,protocol) (headers . ,(or headers '()))
+                   (timeout . ,timeout) (compression . ,compression)
+                   (certificate . ,certificate) (deadline . ,deadline) (backoff . ,backoff))))
+
+(define (otlp-exporter-description exporter)
+  "The exporter's settings in words; header values show as <redacted>."
+  (%exporter-describe exporter))
+
+(define (otlp-endpoint-configured?)
+  "True when the environment names an OTLP endpoint."
+  (%otlp-endpoint-configured?))
+
+(define* (deployment-span-payload exporter deployment #:key (part 'end) (history '())
+                                  stage (links '()))
+  "The encoded spans of DEPLOYMENT for the export spool: PART is
+@code{start} (a short child marking the start), @code{stage} (the child span
+of region or stage STAGE, from HISTORY) or @code{end} (the deployment span,
+an event per status transition in HISTORY, LINKS as trace contexts or
+traceparents).  Returns @code{(bytevector content-type span-count)}."
+  (%deployment-payload exporter (deployment-event->c deployment) history part stage
+                       (map (lambda (l) (if (trace-context? l) (trace-context->traceparent l) l))
+                            links)))
+
+(define (export-spans exporter spans)
+  "Send SPANS, alists as @code{create-deployment-span} returns them, now.
+Returns an alist: @code{ok}, @code{http-status}, @code{attempts},
+@code{permanent}, @code{rejected-spans}, @code{message}."
+  (let ((payload (%spans-payload exporter spans)))
+    (%exporter-send exporter (first payload) (second payload))))
+
+(define* (export-deployment exporter ledger deployment #:key (links '()))
+  "Export DEPLOYMENT's span (its state and history in LEDGER) at once.  The
+spans go to LEDGER's spool first, so a collector that is down or refuses
+loses nothing: they stay there for @code{flush-spool}.  Returns the flush
+counts."
+  (let* ((d (or (find-deployment ledger (if (deployment-event? deployment)
+                                            (deployment-event-id deployment)
+                                            deployment))
+                (raise-deploy-ledger-error 'not-found 'export-deployment
+                                           "no such deployment in the ledger")))
+         (payload (deployment-span-payload exporter d
+                                           #:history (deployment-history ledger d)
+                                           #:links links)))
+    (%ledger-spool-add ledger (deployment-event-id d) payload)
+    (flush-spool exporter ledger #:deployment (deployment-event-id d))))
+
+(define* (flush-spool exporter ledger #:key deployment (force? #t))
+  "Send what LEDGER's spool holds (only DEPLOYMENT's, when given; with
+FORCE?, also items whose retry time has not come).  Accepted items are
+deleted, temporary failures kept for later, permanent ones moved to the
+dead letters.  Delivery is at least once.  Returns counts: @code{sent},
+@code{spans}, @code{rejected-spans}, @code{retry-later},
+@code{dead-lettered}."
+  (%exporter-flush exporter ledger
+                   (and deployment (if (deployment-event? deployment)
+                                       (deployment-event-id deployment)
+                                       deployment))
+                   force?))

@@ -1,0 +1,162 @@
+;;; The ledger: every deployment and its history, in one SQLite file.
+(define-module (deploy-ledger ledger)
+  #:use-module (srfi srfi-1)
+  #:use-module (ice-9 match)
+  #:use-module (deploy-ledger core extension)
+  #:use-module (deploy-ledger core errors)
+  #:use-module (deploy-ledger core time)
+  #:use-module (deploy-ledger core trace-context)
+  #:use-module (deploy-ledger core types)
+  #:export (open-ledger
+            close-ledger
+            call-with-ledger
+            ledger?
+            ledger-open?
+            ledger-path
+            record-deployment!
+            update-deployment-status!
+            set-deployment-attribute!
+            record-stage!
+            find-deployment
+            deployments
+            deployment-history
+            dora-metrics
+            spool-entries
+            deployment-event->c))
+
+(define* (open-ledger #:optional path)
+  "Open the ledger at PATH, creating it (and its directory) when absent.
+Without PATH: @env{DEPLOY_LEDGER_DB}, else
+@file{$XDG_DATA_HOME/deploy-ledger/ledger.db}, else
+@file{~/.local/share/deploy-ledger/ledger.db}.  A file that is not a ledger
+is refused and left untouched."
+  (%ledger-open path))
+
+(define (close-ledger ledger)
+  "Close LEDGER.  Closing it twice, or using it after, raises an error."
+  (%ledger-close ledger))
+
+(define* (call-with-ledger proc #:optional path)
+  "Call PROC with the ledger at PATH open, and close it however PROC exits."
+  (let ((ledger (open-ledger path)))
+    (dynamic-wind
+      (const #t)
+      (lambda () (proc ledger))
+      (lambda () (when (%ledger-open? ledger) (close-ledger ledger))))))
+
+(define (ledger? obj)
+  "True when OBJ is a ledger, open or closed."
+  (%ledger? obj))
+
+(define (ledger-open? ledger)
+  "True until LEDGER is closed."
+  (%ledger-open? ledger))
+
+(define (ledger-path ledger)
+  "The file of LEDGER."
+  (%ledger-path ledger))
+
+(define (alist->deployment-event a)
+  (define (ref key) (assq-ref a key))
+  (make-deployment-event
+   #:id (ref 'id) #:service-name (ref 'service) #:version (ref 'version)
+   #:previous-version (ref 'previous-version)
+   #:deployment-type (string->symbol (ref 'type))
+   #:environment (ref 'environment) #:regions (ref 'regions)
+   #:status (string->symbol (ref 'status))
+   #:started (ref 'started) #:completed (ref 'completed)
+   #:actor (ref 'actor) #:commit (ref 'commit) #:commit-time (ref 'commit-time)
+   #:attributes (ref 'attributes)
+   #:trace-context (make-trace-context #:trace-id (ref 'trace-id)
+                                       #:span-id (ref 'span-id)
+                                       #:flags (ref 'flags)
+                                       #:tracestate (ref 'tracestate))
+   #:parent-span-id (ref 'parent-span-id)))
+
+(define (deployment-event->c d)
+  (let ((ctx (deployment-event-trace-context d)))
+    `((id . ,(deployment-event-id d))
+      (service . ,(deployment-event-service-name d))
+      (version . ,(deployment-event-version d))
+      (previous-version . ,(deployment-event-previous-version d))
+      (type . ,(symbol->string (deployment-event-deployment-type d)))
+      (environment . ,(deployment-event-environment d))
+      (regions . ,(deployment-event-regions d))
+      (status . ,(symbol->string (deployment-event-status d)))
+      (started . ,(deployment-event-started d))
+      (completed . ,(deployment-event-completed d))
+      (actor . ,(deployment-event-actor d))
+      (commit . ,(deployment-event-commit d))
+      (commit-time . ,(deployment-event-commit-time d))
+      (attributes . ,(deployment-event-attributes d))
+      (trace-id . ,(trace-context-trace-id ctx))
+      (span-id . ,(trace-context-span-id ctx))
+      (flags . ,(trace-context-flags ctx))
+      (tracestate . ,(trace-context-tracestate ctx))
+      (parent-span-id . ,(deployment-event-parent-span-id d)))))
+
+(define (deployment-id x)
+  (if (deployment-event? x) (deployment-event-id x) x))
+
+(define (status-name status)
+  (if (symbol? status) (symbol->string status) status))
+
+(define* (record-deployment! ledger deployment #:key (spool '()))
+  "Record DEPLOYMENT (a deployment event) in LEDGER, with its trace context,
+in one transaction.  SPOOL payloads (see @code{(deploy-ledger export)}) go
+to the export spool in the same transaction.  Returns the deployment as
+recorded."
+  (alist->deployment-event
+   (%ledger-record ledger (deployment-event->c deployment) spool)))
+
+(define* (update-deployment-status! ledger deployment status
+                                    #:key at actor reason (spool '()))
+  "Move DEPLOYMENT (an event or an id, full or a unique prefix) to STATUS
+(a symbol) at AT (nanoseconds or RFC 3339; now by default), noting ACTOR
+and REASON.  A transition the lifecycle forbids raises an
+@code{invalid-transition} error naming both states.  Returns the new
+state."
+  (alist->deployment-event
+   (%ledger-transition ledger (deployment-id deployment) (status-name status)
+                       (->ns at 'at) actor reason spool)))
+
+(define* (set-deployment-attribute! ledger deployment key value #:key at actor)
+  "Append an attribute change KEY=VALUE to DEPLOYMENT's history."
+  (%ledger-set-attribute ledger (deployment-id deployment) key value (->ns at 'at) actor))
+
+(define* (record-stage! ledger deployment name status #:key at (spool '()))
+  "Append a region or stage event: NAME (e.g. a region) reached STATUS."
+  (%ledger-stage ledger (deployment-id deployment) name (status-name status) (->ns at 'at)
+                 spool))
+
+(define (find-deployment ledger id)
+  "The deployment with ID (full or a unique prefix) as it is now, or #f.
+A prefix matching several deployments raises an @code{ambiguous} error."
+  (let ((a (%ledger-find ledger id)))
+    (and a (alist->deployment-event a))))
+
+(define* (deployments ledger #:key service environment status since until
+                      limit latest?)
+  "Deployments of LEDGER, newest first, filtered by SERVICE, ENVIRONMENT,
+STATUS (a symbol), start time in [SINCE, UNTIL) (nanoseconds or RFC 3339)
+and LIMIT; with LATEST?, only the newest of each service and environment."
+  (map alist->deployment-event
+       (%ledger-query ledger service environment (and status (status-name status))
+                      (->ns since 'since) (->ns until 'until) limit latest?)))
+
+(define (deployment-history ledger deployment)
+  "The history of DEPLOYMENT, oldest first: alists with @code{seq},
+@code{at} (ns), @code{kind} (@code{created}, @code{status},
+@code{attribute}, @code{stage}), @code{status}, @code{actor},
+@code{reason}, @code{key} and @code{value}."
+  (%ledger-history ledger (deployment-id deployment)))
+
+(define* (dora-metrics ledger #:key service environment since until)
+  "DORA figures per service and environment over [SINCE, UNTIL) (default:
+the last 30 days): deployment count and frequency per day, change failure
+rate, median time to restore and median lead time for changes (ns)."
+  (%ledger-dora ledger service environment (->ns since 'since) (->ns until 'until)))
+
+(define* (spool-entries ledger #:key dead?)
+  "Spans waiting in LEDGER's export spool, or with DEAD?, the dead letters."
+  (%ledger-spool ledger dead?))

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Export through the command line: spans spooled with their events, a
+# collector down then up, --export, flush, spool, dead letters.
+set -u
+unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
+tmp=$(mktemp -d)
+sink_pid=
+trap '[ -n "$sink_pid" ] && kill $sink_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+export DEPLOY_LEDGER_DB="$tmp/ledger.db"
+unset TRACEPARENT TRACESTATE OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_HEADERS
+sink="$abs_top_builddir/tests/c/otlp-sink"
+n=0
+check() {
+  n=$((n + 1)); d="$1"; shift
+  if "$@" >"$tmp/out" 2>"$tmp/err"; then echo "ok $n - $d"
+  else echo "not ok $n - $d"; sed 's/^/# /' "$tmp/out" "$tmp/err"; fi
+}
+start_sink() { # start_sink DIR [STATUS...]
+  mkdir -p "$1"; rm -f "$tmp/port"
+  "$sink" "$tmp/port" "$@" & sink_pid=$!
+  for i in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+  port=$(cat "$tmp/port")
+}
+stop_sink() { kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null; sink_pid=; }
+count() { ls "$1" 2>/dev/null | wc -l; }
+
+# Collector down: a port nobody listens on.
+start_sink "$tmp/probe"; down=$port; stop_sink
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$down" OTEL_EXPORTER_OTLP_TIMEOUT=300
+id=$(deploy-ledger start --service checkout --version v3 --region eu-west-1 --export 2>"$tmp/start.err"); st=$?
+check "start --export with the collector down: exit 6, the deployment recorded" sh -c "[ $st -eq 6 ] && [ -n '$id' ] && deploy-ledger status $id | grep -q in-progress"
+check "and the message says the span is kept" grep -q "kept in the spool" "$tmp/start.err"
+check "the start span waits in the spool" sh -c "deploy-ledger spool | grep -q '$id'"
+deploy-ledger stage "$id" --region eu-west-1 --status succeeded
+deploy-ledger finish "$id" --status succeeded --link 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01 >/dev/null
+check "stage and finish spooled their spans too: three items" sh -c "[ \$(deploy-ledger spool --json | grep -o '\"deployment-id\"' | wc -l) -eq 3 ]"
+
+# Collector up on that port.
+start_sink "$tmp/up"
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port"
+check "flush sends everything" deploy-ledger flush
+sleep 0.3
+check "the collector got three requests" sh -c "[ \$(ls '$tmp/up' | wc -l) -eq 3 ]"
+check "start, region and deployment spans, in order" sh -c "grep -q deployment.start '$tmp/up/0.bin' && grep -q 'deployment.region eu-west-1' '$tmp/up/1.bin' && grep -q 'checkout v3' '$tmp/up/2.bin'"
+check "the spool is empty" sh -c "[ \$(deploy-ledger spool | wc -l) -eq 1 ]"
+check "a second flush sends nothing more" sh -c "deploy-ledger flush && sleep 0.3 && [ \$(ls '$tmp/up' | wc -l) -eq 3 ]"
+id2=$(deploy-ledger start --service api --version 9 --export 2>/dev/null)
+sleep 0.3
+check "start --export sends at once" sh -c "[ \$(ls '$tmp/up' | wc -l) -eq 4 ] && [ \$(deploy-ledger spool | wc -l) -eq 1 ]"
+stop_sink
+
+# A collector that refuses: dead letters.
+start_sink "$tmp/refuse" 400
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" OTEL_EXPORTER_OTLP_PROTOCOL=http/json
+deploy-ledger finish "$id2" --status failed --reason "p99 doubled" --export >/dev/null 2>&1; st=$?
+check "a refused export exits 6" sh -c "[ $st -eq 6 ]"
+check "and the item is a dead letter with HTTP 400" sh -c "deploy-ledger spool --dead | grep -q ' 400 '"
+sleep 0.3
+check "JSON protocol on the wire" sh -c "grep -q '\"resourceSpans\"' '$tmp/refuse/0.bin' && grep -q 'p99 doubled' '$tmp/refuse/0.bin'"
+stop_sink
+check "--help for flush and spool" sh -c "deploy-ledger flush --help | grep -q 'at least once' && deploy-ledger spool --help | grep -q dead"
+echo "1..$n"
