@@ -239,7 +239,7 @@ duration_value(const json_t *v, int64_t *ns)
 /* A tag's key and value in either form: {key, type, value} (UI/query)
    or {key, vType, vStr|vInt64|vLong|vBool|vFloat64|vDouble|vBinary}. */
 static int
-tag_value(json_t *tag, const char **key, size_t *key_len, dl_value *v, char *buf)
+tag_value(json_t *tag, const char **key, size_t *key_len, dl_attr_value *v, char *buf)
 {
   json_t *k = json_object_get(tag, "key");
   if (!json_is_string(k))
@@ -291,7 +291,7 @@ tag_value(json_t *tag, const char **key, size_t *key_len, dl_value *v, char *buf
 }
 
 static int
-is_true_value(const dl_value *v)
+is_true_value(const dl_attr_value *v)
 {
   if (v->type == DL_VAL_BOOL || v->type == DL_VAL_INT)
     return v->i != 0;
@@ -299,7 +299,7 @@ is_true_value(const dl_value *v)
 }
 
 static int
-text_is(const dl_value *v, const char *s)
+text_is(const dl_attr_value *v, const char *s)
 {
   size_t n = strlen(s);
   if (v->type != DL_VAL_STRING || v->text.len != n)
@@ -311,7 +311,7 @@ text_is(const dl_value *v, const char *s)
 }
 
 static int
-span_kind_of(const dl_value *v)
+span_kind_of(const dl_attr_value *v)
 {
   static const char *const names[] = {"", "internal", "server", "client", "producer", "consumer"};
   for (int i = 1; i < 6; i++)
@@ -337,7 +337,7 @@ tags(jaeger *j, json_t *list, const char *name, int at, int span_level)
   json_array_foreach(list, i, tag) {
     const char *key;
     size_t key_len;
-    dl_value v;
+    dl_attr_value v;
     char buf[32];
     if (!json_is_object(tag) || tag_value(tag, &key, &key_len, &v, buf))
       continue; /* a tag without a key names nothing */

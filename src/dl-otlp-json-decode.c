@@ -62,7 +62,7 @@ span_problem(otlp_json *d, const uint8_t *at, const char *fmt, const char *detai
 /* ---- values and attributes ---- */
 
 static int
-any_value(otlp_json *d, dl_value *v)
+any_value(otlp_json *d, dl_attr_value *v)
 {
   dl_js *js = &d->js;
   v->type = DL_VAL_NONE;
@@ -114,7 +114,7 @@ key_value(otlp_json *d, int at)
   dl_str key = {NULL, 0};
   const uint8_t *value_at = NULL; /* a value seen before its key */
   int have_key = 0;
-  dl_value v;
+  dl_attr_value v;
   v.type = DL_VAL_NONE;
   int more = dl_js_object_begin(js);
   while (more > 0) {

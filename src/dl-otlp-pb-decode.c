@@ -317,7 +317,7 @@ le64(const uint8_t *p)
 /* ---- AnyValue, KeyValue ---- */
 
 static int
-any_value(pb *d, cursor c, dl_value *v)
+any_value(pb *d, cursor c, dl_attr_value *v)
 {
   v->type = DL_VAL_NONE;
   uint32_t f;
@@ -420,7 +420,7 @@ key_value(pb *d, cursor c, int at_level)
      whatever bytes they hold. */
   if (!have_value || !key_len || !dl_sb_wants(&d->sb, at_level, (const char *) key.p, key_len))
     return 0;
-  dl_value v;
+  dl_attr_value v;
   if (any_value(d, value, &v))
     return -1;
   if (dl_sb_attr(&d->sb, at_level, (const char *) key.p, key_len, &v))

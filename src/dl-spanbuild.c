@@ -75,7 +75,7 @@ dl_sb_span_begin(dl_span_builder *b)
 }
 
 dl_str
-dl_value_text(const dl_value *v, char *buf)
+dl_attr_value_text(const dl_attr_value *v, char *buf)
 {
   dl_str s = {NULL, 0};
   switch (v->type) {
@@ -107,7 +107,7 @@ dl_value_text(const dl_value *v, char *buf)
 
 /* An HTTP status from an int, a numeric string or a double; 0 if none. */
 static int64_t
-http_status_of(const dl_value *v)
+http_status_of(const dl_attr_value *v)
 {
   if (v->type == DL_VAL_INT)
     return v->i;
@@ -127,10 +127,10 @@ http_status_of(const dl_value *v)
 }
 
 static int
-intern_value(dl_span_builder *b, const dl_value *v, uint32_t *id)
+intern_value(dl_span_builder *b, const dl_attr_value *v, uint32_t *id)
 {
   char buf[32];
-  dl_str t = dl_value_text(v, buf);
+  dl_str t = dl_attr_value_text(v, buf);
   return intern(b, t.ptr, t.len, id);
 }
 
@@ -182,14 +182,14 @@ dl_sb_wants(const dl_span_builder *b, int at, const char *key, size_t key_len)
 }
 
 int
-dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl_value *v)
+dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl_attr_value *v)
 {
   if (v->type == DL_VAL_NONE)
     return 0;
   if (at == DL_AT_EVENT) {
     if (!b->exception_type && KEY_IS("exception.type")) {
       char buf[32];
-      dl_str t = dl_value_text(v, buf);
+      dl_str t = dl_attr_value_text(v, buf);
       return intern(b, t.ptr, t.len, &b->exception_type);
     }
     return 0;
@@ -200,7 +200,7 @@ dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl
   case 10:
     if (!res && KEY_IS("http.route")) {
       char buf[32];
-      dl_str t = dl_value_text(v, buf);
+      dl_str t = dl_attr_value_text(v, buf);
       size_t n = t.len < DL_SB_ROUTE_MAX ? t.len : DL_SB_ROUTE_MAX;
       memcpy(b->route, t.ptr, n);
       b->route_len = n;
@@ -239,7 +239,7 @@ dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl
     /* Some SDKs record exception.type as a span attribute. */
     if (!res && !b->exception_type && KEY_IS("exception.type")) {
       char buf[32];
-      dl_str t = dl_value_text(v, buf);
+      dl_str t = dl_attr_value_text(v, buf);
       if (intern(b, t.ptr, t.len, &b->exception_type))
         return -1;
     }

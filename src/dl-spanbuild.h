@@ -30,12 +30,12 @@ enum {
   DL_VAL_BYTES /* text holds the bytes' base64 or hex as the input gave it */
 };
 
-typedef struct dl_value {
+typedef struct dl_attr_value {
   int type;
   dl_str text; /* STRING and BYTES */
   int64_t i;   /* INT, BOOL (0/1) */
   double d;    /* DOUBLE */
-} dl_value;
+} dl_attr_value;
 
 /* Where an attribute was found. */
 enum { DL_AT_RESOURCE = 0, DL_AT_SPAN = 1, DL_AT_EVENT = 2 };
@@ -94,7 +94,7 @@ void dl_sb_span_begin(dl_span_builder *b);
 int dl_sb_wants(const dl_span_builder *b, int at, const char *key, size_t key_len);
 
 /* An attribute at level AT.  Returns 0, or -1 when out of memory. */
-int dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl_value *v);
+int dl_sb_attr(dl_span_builder *b, int at, const char *key, size_t key_len, const dl_attr_value *v);
 
 /* The span name and the status message (strings interned). */
 int dl_sb_name(dl_span_builder *b, const char *s, size_t len);
@@ -110,6 +110,6 @@ int dl_id_from_text(const char *s, size_t len, uint8_t *out, size_t n, int short
 
 /* The text of V for storing (ints in decimal, bools true/false); BUF holds
    at least 32 bytes for numbers. */
-dl_str dl_value_text(const dl_value *v, char *buf);
+dl_str dl_attr_value_text(const dl_attr_value *v, char *buf);
 
 #endif

@@ -66,9 +66,12 @@ agree(const Request *req, const dl_trace_set *set, int full, char *why, size_t w
           return 0;
         }
         uint8_t tid[16] = {0}, sid[8] = {0}, pid[8] = {0};
-        memcpy(tid, s->trace_id.data, s->trace_id.len == 16 ? 16 : 0);
-        memcpy(sid, s->span_id.data, s->span_id.len == 8 ? 8 : 0);
-        memcpy(pid, s->parent_span_id.data, s->parent_span_id.len == 8 ? 8 : 0);
+        if (s->trace_id.len == 16)
+          memcpy(tid, s->trace_id.data, 16);
+        if (s->span_id.len == 8)
+          memcpy(sid, s->span_id.data, 8);
+        if (s->parent_span_id.len == 8)
+          memcpy(pid, s->parent_span_id.data, 8);
         uint64_t dur = s->end_time_unix_nano > s->start_time_unix_nano
                          ? s->end_time_unix_nano - s->start_time_unix_nano
                          : 0;
