@@ -13,7 +13,7 @@
 static char test_path_buf[4096];
 
 /* tests/data/NAME under the source tree. */
-static const char *
+static inline const char *
 data_path(const char *name)
 {
   const char *top = getenv("abs_top_srcdir");
@@ -22,7 +22,7 @@ data_path(const char *name)
 }
 
 /* Loads tests/data/NAME; returns the set, or NULL with ERR filled. */
-static dl_trace_set *
+static inline dl_trace_set *
 load_data(const char *name, int lenient, dl_ingest_stats *stats, dl_error *err)
 {
   dl_trace_set *set = dl_trace_set_new();
@@ -40,14 +40,14 @@ load_data(const char *name, int lenient, dl_ingest_stats *stats, dl_error *err)
   return set;
 }
 
-static const char *
+static inline const char *
 str_or(const dl_trace_set *set, uint32_t id, const char *absent)
 {
   const char *s = dl_trace_set_string(set, id);
   return s ? s : absent;
 }
 
-static const char *
+static inline const char *
 hex(const uint8_t *b, size_t n)
 {
   static char buf[4][33];
@@ -57,7 +57,7 @@ hex(const uint8_t *b, size_t n)
 }
 
 /* Row whose span id is SPAN_HEX (the first one), or -1. */
-static long
+static inline long
 find_span(const dl_trace_set *set, const char *span_hex)
 {
   dl_span_columns c;
@@ -70,7 +70,7 @@ find_span(const dl_trace_set *set, const char *span_hex)
 
 /* Compares row I of A with row J of B on every column, by value;
    reports the first difference in WHY. */
-static int
+static inline int
 same_row(const dl_trace_set *a, size_t i, const dl_trace_set *b, size_t j, int64_t time_unit,
          char *why, size_t why_size)
 {
@@ -112,7 +112,7 @@ same_row(const dl_trace_set *a, size_t i, const dl_trace_set *b, size_t j, int64
 
 /* Every row of A equals the row of B with the same span id (and the
    same position among equal span ids). */
-static int
+static inline int
 same_spans(const dl_trace_set *a, const dl_trace_set *b, int64_t time_unit, char *why, size_t n)
 {
   if (dl_trace_set_count(a) != dl_trace_set_count(b)) {

@@ -49,7 +49,7 @@ static struct {
   char auth[160];   /* the last Authorization header */
   char log[64][300]; /* the trace queries: path?query */
   int n_log;
-} srv = {PTHREAD_MUTEX_INITIALIZER};
+} srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 typedef struct text {
   char *b;
