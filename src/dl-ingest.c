@@ -87,12 +87,25 @@ detect_json_object(const uint8_t *p, size_t len)
   return format;
 }
 
+/* Text: the first bytes hold no control character but white space.
+   Protobuf's tags and lengths put small bytes there almost at once. */
+static int
+looks_textual(const uint8_t *p, size_t len)
+{
+  size_t n = len < 64 ? len : 64;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
+      return 0;
+  return 1;
+}
+
 int
 dl_detect_format(const void *data, size_t len)
 {
   const uint8_t *p = data, *end = p + len;
-  if (len && *p == 0x0a)
-    return DL_FORMAT_OTLP_PROTOBUF; /* field 1 (resource_spans), length-delimited */
+  /* Field 1 (resource_spans), length-delimited -- or a newline before JSON. */
+  if (len && *p == 0x0a && !looks_textual(p, len))
+    return DL_FORMAT_OTLP_PROTOBUF;
   if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
     p += 3; /* a UTF-8 byte order mark */
   while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))

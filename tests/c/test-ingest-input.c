@@ -128,6 +128,14 @@ test_variants(void)
     dl_trace_set_free(set);
   }
 
+  /* JSON Lines starting with an empty line is not protobuf (0x0a). */
+  static const char blank_first[] = "\n\n{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+                                    "\"00000000000000000000000000000001\",\"spanId\":\"0000000000000002\"}]}]}]}\n";
+  is_int(dl_detect_format(DOC(blank_first)), DL_FORMAT_OTLP_JSON, "leading newline: still JSON");
+  set = decode_text(DOC(blank_first), 0, NULL, &err);
+  ok(set && dl_trace_set_count(set) == 1, "and decodes");
+  dl_trace_set_free(set);
+
   /* Jaeger api/v3 wraps TracesData in "result"; its errors too. */
   static const char v3[] = "{\"result\":{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":"
                            "\"00000000000000000000000000000001\",\"spanId\":\"0000000000000002\"}]}]}]}}";
