@@ -318,8 +318,15 @@ string_scan(dl_js *js, int slot, dl_str *out)
     while (end - p >= 8) {
       uint64_t w;
       memcpy(&w, p, 8);
-      if (special_bytes(w))
+      uint64_t m = special_bytes(w);
+      if (m) {
+        /* The lowest flagged byte is the first special one (a borrow
+           only ever flags bytes above a true one). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        p += __builtin_ctzll(m) / 8;
+#endif
         break;
+      }
       p += 8;
     }
     if (p >= end)
