@@ -3,6 +3,7 @@
    fails; a three-region rollout reports when each region first served the
    new version, within one bucket, and names the regions that never did. */
 #include "dl-correlate.h"
+#include "dl-correlation-json.h"
 #include "dl-time.h"
 #include "tap.h"
 #include "tracegen.h"
@@ -122,6 +123,25 @@ test_canary(void)
   }
   ok(base > 40000 && base < 50000, "baseline: 30 min x 25 req/s = %llu requests",
      (unsigned long long) base);
+  /* The JSON carries the verdict and the figures behind it. */
+  json_t *js = dl_correlation_json(c);
+  const char *verdict = json_string_value(json_object_get(json_object_get(js, "judge"), "verdict"));
+  is_str(verdict, "fail", "JSON: judge.verdict");
+  json_t *pct = json_object_get(json_object_get(js, "canary"), "percentiles");
+  ok(json_array_size(pct) == 4
+     && strcmp(json_string_value(json_object_get(json_array_get(pct, 3), "classification")),
+               "high") == 0, "JSON: canary p99 classified high");
+  ok(json_array_size(json_object_get(json_object_get(js, "judge"), "metrics")) == 5
+     && json_is_real(json_object_get(json_array_get(json_object_get(json_object_get(js, "judge"),
+                                                                    "metrics"), 3), "ci-low")),
+     "JSON: five judged metrics with their intervals");
+  ok(json_is_null(json_object_get(json_object_get(js, "deployment"), "completed")) == 0,
+     "JSON: completion time present");
+  char *text = json_dumps(js, JSON_COMPACT);
+  ok(text && strlen(text) > 1000 && !strstr(text, "nan") && !strstr(text, "inf"),
+     "JSON text (%zu bytes) has no NaN or infinity", text ? strlen(text) : 0);
+  free(text);
+  json_decref(js);
   dl_correlation_free(c);
 
   /* Grouped by operation: a comparison per operation. */
