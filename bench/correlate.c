@@ -403,9 +403,9 @@ main(int argc, char **argv)
   dl_span_columns cols;
   dl_trace_set_columns(set, &cols);
 
-  dl_window win[3] = {{"baseline", deploy - 30 * MINUTE, deploy},
-                      {"canary", deploy, deploy + 30 * MINUTE},
-                      {"after", deploy + 30 * MINUTE, deploy + 60 * MINUTE}};
+  dl_window win[3] = {{"baseline", deploy - 30 * MINUTE, deploy, 0},
+                      {"canary", deploy, deploy + 30 * MINUTE, 0},
+                      {"after", deploy + 30 * MINUTE, deploy + 60 * MINUTE, 0}};
   dl_group_spec group;
   dl_group_spec_init(&group);
   if (dl_group_spec_parse("version,region", &group, &err))

@@ -74,4 +74,5 @@ dl_guile_init(void)
 {
   dl_guile_init_core();
   dl_guile_init_tracecontext();
+  dl_guile_init_correlate();
 }

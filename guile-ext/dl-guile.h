@@ -28,5 +28,11 @@ int64_t dl_guile_to_ns(SCM ns, int pos, const char *who);
 /* One init function per area, called by dl_guile_init. */
 void dl_guile_init_core(void);
 void dl_guile_init_tracecontext(void);
+void dl_guile_init_correlate(void);
+
+/* The C trace set of the Scheme trace set OBJ and the rows it stands for
+   (*ROWS NULL: all of them); raises a wrong-type error naming WHO. */
+const dl_trace_set *dl_guile_trace_set(SCM obj, int pos, const char *who,
+                                       const dl_selection **rows);
 
 #endif

@@ -55,6 +55,7 @@ base_options(const run *r, dl_metrics_options *mo)
 {
   dl_metrics_options_init(mo);
   mo->filter = &r->filter;
+  mo->rows = r->o->rows;
   mo->method = r->o->method;
   mo->threads = r->o->threads;
 }
@@ -499,13 +500,17 @@ scenarios(run *r)
   po.start = c->started;
   po.end = c->windows[DL_WINDOW_AFTER].end;
   po.bucket = r->o->propagation_bucket;
+  po.rows = r->o->rows;
   po.regions = (const char *const *) d->regions;
   po.n_regions = d->n_regions;
   int rc = dl_propagation_compute(r->set, &po, &c->propagation, r->err);
   if (rc)
     return rc;
+  /* Errors of any span kind: an exception recorded on an internal span of
+     the new version counts as well. */
   dl_new_errors_options eo;
   dl_new_errors_options_init(&eo);
+  eo.rows = r->o->rows;
   eo.service = c->service;
   eo.version = c->version;
   eo.baseline_start = c->windows[DL_WINDOW_BASELINE].start;
@@ -620,6 +625,7 @@ dl_deployment_metrics(const dl_trace_set *set, const dl_deployment *d,
   mo.n_windows = 1;
   mo.group = o->group;
   mo.filter = &f;
+  mo.rows = o->rows;
   mo.method = o->method;
   mo.threads = o->threads;
   return dl_metrics_compute(set, &mo, out, err);

@@ -43,6 +43,7 @@ typedef struct dl_correlate_options {
   const dl_window *extra_windows; /* explicit windows, reported with the others */
   size_t n_extra_windows;
   const dl_group_spec *group;     /* metrics and comparisons per group; NULL: none */
+  const dl_selection *rows;       /* only these rows of the set; NULL: all */
   const char *service;            /* NULL: the deployment's */
   int kind;                       /* default DL_KIND_SERVER; -1: any kind */
   const char *operation;          /* only this span name */

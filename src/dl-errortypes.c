@@ -69,7 +69,11 @@ dl_new_errors_compute(const dl_trace_set *set, const dl_new_errors_options *o,
     rc = dl_fail(err, DL_ENOMEM, "out of memory looking for new error types");
     goto out;
   }
-  for (size_t r = 0; r < c.count; r++) {
+  size_t n_items = o->rows ? o->rows->count : c.count;
+  for (size_t i = 0; i < n_items; i++) {
+    size_t r = o->rows ? o->rows->rows[i] : i;
+    if (r >= c.count)
+      continue;
     if (!(c.flags[r] & DL_ROW_ERROR) || (o->kind >= 0 && c.kind[r] != o->kind))
       continue;
     uint8_t ro = role[c.origin[r]];

@@ -26,6 +26,7 @@ typedef struct dl_new_errors {
 } dl_new_errors;
 
 typedef struct dl_new_errors_options {
+  const dl_selection *rows; /* only these rows; NULL: all */
   const char *service;  /* required */
   const char *version;  /* the new version; required */
   int kind;             /* default -1: any kind */

@@ -135,7 +135,11 @@ dl_propagation_compute(const dl_trace_set *set, const dl_propagation_options *o,
   }
   dl_span_columns c;
   dl_trace_set_columns(set, &c);
-  for (size_t r = 0; r < c.count; r++) {
+  size_t n_items = o->rows ? o->rows->count : c.count;
+  for (size_t i = 0; i < n_items; i++) {
+    size_t r = o->rows ? o->rows->rows[i] : i;
+    if (r >= c.count)
+      continue;
     long k = origin_region[c.origin[r]];
     if (k < 0 || (o->kind >= 0 && c.kind[r] != o->kind))
       continue;

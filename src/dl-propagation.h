@@ -33,6 +33,7 @@ typedef struct dl_propagation {
 } dl_propagation;
 
 typedef struct dl_propagation_options {
+  const dl_selection *rows;   /* only these rows; NULL: all */
   const char *service;        /* required */
   const char *version;        /* the new version; required */
   int kind;                   /* default DL_KIND_SERVER; -1 any */

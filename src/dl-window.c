@@ -32,9 +32,10 @@ dl_deployment_windows(int64_t started, int64_t completed, int64_t now, int64_t w
   /* Keep every bound representable. */
   if (started < INT64_MIN / 2 || end > INT64_MAX / 2 || width > INT64_MAX / 4)
     return dl_fail(err, DL_ERANGE, "deployment times or window width out of range");
-  out[DL_WINDOW_BASELINE] = (dl_window){"baseline", started - width, started};
-  out[DL_WINDOW_DURING] = (dl_window){"during", started, end + 1};
-  out[DL_WINDOW_AFTER] = (dl_window){"after", end + 1, end + width + 1};
+  out[DL_WINDOW_BASELINE] = (dl_window){"baseline", started - width, started, (double) width / 1e9};
+  out[DL_WINDOW_DURING] = (dl_window){"during", started, end + 1,
+                                      end > started ? (double) (end - started) / 1e9 : 1e-9};
+  out[DL_WINDOW_AFTER] = (dl_window){"after", end + 1, end + width + 1, (double) width / 1e9};
   return DL_OK;
 }
 
@@ -58,6 +59,7 @@ dl_window_buckets(int64_t from, int64_t to, int64_t width, dl_window **out, size
     return dl_fail(err, DL_ENOMEM, "out of memory for %llu buckets", (unsigned long long) count);
   for (uint64_t i = 0; i < count; i++) {
     w[i].name = NULL;
+    w[i].seconds = 0;
     w[i].start = from + (int64_t) i * width;
     w[i].end = i + 1 == count ? to : w[i].start + width;
   }
@@ -87,5 +89,5 @@ dl_windows_uniform(const dl_window *w, size_t n)
 double
 dl_window_seconds(const dl_window *w)
 {
-  return (double) (w->end - w->start) / 1e9;
+  return w->seconds > 0 ? w->seconds : (double) (w->end - w->start) / 1e9;
 }

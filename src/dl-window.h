@@ -19,6 +19,8 @@ typedef struct dl_window {
   const char *name; /* borrowed: "baseline", "during", "after", or the caller's */
   int64_t start;    /* inclusive, ns */
   int64_t end;      /* exclusive, ns */
+  double seconds;   /* length for rates; 0: (end - start) / 1e9.  The closed
+                       windows' extra nanosecond is not part of their length. */
 } dl_window;
 
 #define DL_WINDOW_MIN_WIDTH (INT64_C(600) * 1000000000) /* 10 minutes */
@@ -42,7 +44,7 @@ int dl_window_buckets(int64_t from, int64_t to, int64_t width, dl_window **out, 
    be shorter): a start time then finds its window by division. */
 int dl_windows_uniform(const dl_window *w, size_t n);
 
-/* Window length in seconds. */
+/* Window length in seconds (its `seconds', or end - start). */
 double dl_window_seconds(const dl_window *w);
 
 #endif

@@ -37,7 +37,7 @@ test_windows(void)
   ok(dl_windows_uniform(b, n), "buckets are uniform");
   free(b);
   ok(dl_window_buckets(0, 10, 0, &b, &n, &err) == DL_EINVAL, "zero width refused");
-  dl_window odd[2] = {{"a", 0, 10}, {"b", 20, 30}};
+  dl_window odd[2] = {{"a", 0, 10, 0}, {"b", 20, 30, 0}};
   ok(!dl_windows_uniform(odd, 2), "a gap is not uniform");
 }
 
@@ -92,7 +92,7 @@ test_hand(void)
                                999 * MS, 0, NULL, 0});
   ok(rc == 0, "hand set built");
 
-  dl_window win[2] = {{"before", 0, 100 * S}, {"after", 100 * S, 200 * S}};
+  dl_window win[2] = {{"before", 0, 100 * S, 0}, {"after", 100 * S, 200 * S, 0}};
   dl_filter f;
   dl_filter_init(&f);
   f.service = "checkout";
@@ -176,7 +176,7 @@ test_hand(void)
   o.quantiles[0] = 1.5;
   ok(dl_metrics_compute(set, &o, &m, &err) == DL_EINVAL, "quantile 1.5 refused: %s", err.text);
   o.quantiles[0] = 0.5;
-  dl_window empty = {"empty", 10, 10};
+  dl_window empty = {"empty", 10, 10, 0};
   o.windows = &empty;
   o.n_windows = 1;
   ok(dl_metrics_compute(set, &o, &m, &err) == DL_EINVAL, "empty window refused: %s", err.text);
@@ -350,8 +350,10 @@ test_random(void)
   dl_window *buckets;
   size_t nb;
   ok(dl_window_buckets(0, 1000 * S, 100 * S, &buckets, &nb, &err) == DL_OK, "10 buckets");
-  dl_window three[3] = {{"a", 0, 300 * S}, {"b", 300 * S, 600 * S}, {"c", 600 * S, 900 * S}};
-  dl_window overlap[3] = {{"a", 0, 500 * S}, {"b", 250 * S, 750 * S}, {"all", -100 * S, 2000 * S}};
+  dl_window three[3] = {{"a", 0, 300 * S, 0}, {"b", 300 * S, 600 * S, 0}, {"c", 600 * S, 900 * S, 0}};
+  dl_window overlap[3] = {{"a", 0, 500 * S, 0},
+                           {"b", 250 * S, 750 * S, 0},
+                           {"all", -100 * S, 2000 * S, 0}};
   struct {
     const char *name;
     const dl_window *w;
