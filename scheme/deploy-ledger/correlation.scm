@@ -507,12 +507,14 @@ completion (or NOW), per group: a list of alists (see @code{trace-metrics})."
                     #:percentiles percentiles #:threads threads))))
 
 (define (verdict->exit-status verdict)
-  "The exit status the command line gives VERDICT: 0 for @code{pass}, 3 for
-@code{marginal}, 4 for @code{fail} (and 4 when there is no verdict)."
+  "The exit status the command line gives VERDICT: 0 for @code{pass}, 10
+for @code{marginal}, 11 for @code{fail} (and when there is no verdict).
+They stay clear of the statuses the command uses for errors (1 to 9), so a
+CI step can tell a failed canary from a missing file."
   (case verdict
     ((pass) 0)
-    ((marginal) 3)
-    (else 4)))
+    ((marginal) 10)
+    (else 11)))
 
 (define (spans->trace-set spans)
   "A trace set holding SPANS, a list of alists with @code{service},

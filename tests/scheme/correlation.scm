@@ -141,8 +141,8 @@
   '(deployment now window-width windows group-by metrics comparison judge canary
     propagation new-error-types)
   (map car (correlation-result->alist r)))
-(test-equal "exit status for fail" 4 (verdict->exit-status (correlation-result-verdict r)))
-(test-equal "exit status for marginal" 3 (verdict->exit-status 'marginal))
+(test-equal "exit status for fail" 11 (verdict->exit-status (correlation-result-verdict r)))
+(test-equal "exit status for marginal" 10 (verdict->exit-status 'marginal))
 (test-equal "exit status for pass" 0 (verdict->exit-status 'pass))
 
 ;; Judged before-after instead, the after window is all v1 again: pass.
