@@ -188,117 +188,165 @@ add_sketch(scan_thread *t, size_t s, int64_t d)
     fail(t, DL_ENOMEM, "out of memory for sketches");
 }
 
-/* The generic loop.  Everything the loop reads from the plan is copied
-   into locals first: the compiler then keeps it in registers instead of
+/* What the loop reads from the plan and the thread, copied into one
+   constant structure: the compiler then keeps it in registers instead of
    reloading it after every store into a histogram. */
+typedef struct ctx {
+  const uint32_t *rows;
+  const uint8_t *kind_col, *flags;
+  int kind;
+  const int32_t *oclass;
+  const uint32_t *origin, *operation;
+  int op_mode, attr_mode;
+  uint32_t op_id, attr_id;
+  const uint32_t *attr_col;
+  const int64_t *start, *dur;
+  int has_tmin, has_tmax;
+  int64_t tmin, tmax;
+  uint64_t t0, span, width;
+  double inv_width;
+  uint64_t bound[4];
+  const dl_window *win;
+  size_t nw, ncls, nrd;
+  int sketches, keep;
+  uint64_t *sum, *errs;
+  uint32_t **hist;
+  const uint8_t *any;
+  const size_t *l2g;
+  uint8_t *const *target;
+  int64_t **out;
+} ctx;
+
+/* One row: filter, window, slot, then count it (phase A) or copy its
+   latency if a slot wants it (phase B).  Nonzero to stop the scan. */
+static ALWAYS_INLINE int
+row(scan_thread *t, const ctx *x, size_t r, int64_t d, uint32_t b, const int phase_b,
+    const int hashed, const int uniform, const int few, const int full)
+{
+  if (x->kind >= 0 && x->kind_col[r] != x->kind)
+    return 0;
+  const int32_t cls = x->oclass[x->origin[r]];
+  if (cls < 0)
+    return 0;
+  if (full && x->op_mode && x->operation[r] != x->op_id)
+    return 0;
+  if (full && x->attr_mode
+      && !(x->attr_mode == 1 ? x->attr_col[r] != 0 : x->attr_col[r] == x->attr_id))
+    return 0;
+  const int64_t ts = x->start[r];
+  if (full && ((x->has_tmin && ts < x->tmin) || (x->has_tmax && ts >= x->tmax)))
+    return 0;
+  size_t w, w_end;
+  if (uniform) {
+    const uint64_t u = (uint64_t) ts - x->t0;
+    if (u >= x->span)
+      return 0;
+    w = uniform_window(u, x->bound, x->width, x->inv_width, few);
+    w_end = w + 1;
+  } else {
+    w = 0;
+    w_end = x->nw;
+  }
+  for (; w < w_end; w++) {
+    if (!uniform && !(ts >= x->win[w].start && ts < x->win[w].end))
+      continue;
+    size_t s;
+    if (hashed) {
+      uint32_t k[2 + DL_GROUP_MAX_DIMS];
+      k[0] = (uint32_t) w;
+      k[1] = (uint32_t) cls;
+      for (size_t j = 0; j < x->nrd; j++)
+        k[2 + j] = t->p->row_col[j] ? t->p->row_col[j][r] : 0;
+      s = hashed_slot(t, k, !phase_b);
+      if (s == SIZE_MAX) {
+        fail(t, DL_ENOMEM, "out of memory for metric groups");
+        return 1;
+      }
+    } else {
+      s = w * x->ncls + (size_t) cls;
+    }
+    if (phase_b) {
+      const size_t g = x->l2g[s];
+      const unsigned k = x->keep ? 1 : x->target[g][b];
+      if (k)
+        *x->out[g * SCAN_MAX_TARGETS + k - 1]++ = d;
+    } else {
+      /* Hashed slots may have moved the arrays (new slots). */
+      uint64_t *const sm = hashed ? t->sum : x->sum, *const er = hashed ? t->errors : x->errs;
+      uint32_t *h = (hashed ? t->hist : x->hist)[s];
+      if (__builtin_expect(!h, 0))
+        h = new_hist(t, s);
+      sm[s] += (uint64_t) d;
+      er[s] += x->flags[r] & DL_ROW_ERROR;
+      h[b]++;
+      if (x->sketches)
+        add_sketch(t, s, d);
+    }
+  }
+  return 0;
+}
+
+/* Rows are prefiltered in blocks of this many in phase B. */
+#define BLOCK 256
+
 static ALWAYS_INLINE void
 scan(scan_thread *t, const int phase_b, const int hashed, const int use_sel, const int uniform,
      const int few, const int full)
 {
   const scan_plan *p = t->p;
-  const uint32_t *const rows = use_sel ? p->sel->rows : NULL;
-  const uint8_t *const kind_col = p->kind_col, *const flags = p->flags;
-  const int kind = p->kind;
-  const int32_t *const oclass = p->origin_class;
-  const uint32_t *const origin = p->origin, *const operation = p->operation;
-  const int op_mode = p->op_mode, attr_mode = p->attr_mode;
-  const uint32_t op_id = p->op_id, attr_id = p->attr_id;
-  const uint32_t *const attr_col = p->attr_col;
-  const int64_t *const start = p->start, *const dur = p->duration;
-  const int has_tmin = p->has_tmin, has_tmax = p->has_tmax;
-  const int64_t tmin = p->tmin, tmax = p->tmax;
-  const uint64_t t0 = (uint64_t) p->t0, span = p->span, width = p->width;
-  const double inv_width = p->inv_width;
-  const uint64_t bound[4] = {p->bound[0], p->bound[1], p->bound[2], p->bound[3]};
-  const dl_window *const win = p->win;
-  const size_t nw = p->nw, ncls = p->n_classes, nrd = p->n_row_dims;
-  const int sketches = p->sketches, keep = p->keep_values;
-  uint64_t *const sum = t->sum, *const errs = t->errors;
-  uint32_t **const hist = t->hist;
-  const uint8_t *const any = t->any_target;
-  const size_t *const l2g = t->l2g;
-  uint8_t *const *const target = t->target;
-  int64_t **const out = t->out;
+  const ctx x = {
+    use_sel ? p->sel->rows : NULL, p->kind_col, p->flags, p->kind, p->origin_class, p->origin,
+    p->operation, p->op_mode, p->attr_mode, p->op_id, p->attr_id, p->attr_col, p->start,
+    p->duration, p->has_tmin, p->has_tmax, p->tmin, p->tmax, (uint64_t) p->t0, p->span,
+    p->width, p->inv_width, {p->bound[0], p->bound[1], p->bound[2], p->bound[3]}, p->win, p->nw,
+    p->n_classes, p->n_row_dims, p->sketches, p->keep_values, t->sum, t->errors, t->hist,
+    t->any_target, t->l2g, t->target, t->out};
   const size_t hi = t->hi;
 
-  for (size_t i = t->lo; i < hi; i++) {
-    const size_t r = use_sel ? rows[i] : i;
-    if (phase_b && !use_sel && (r & 7) == 0) {
-      /* The rows phase B keeps are too sparse for the hardware prefetcher
-         to follow the other columns: fetch their lines ahead. */
-      __builtin_prefetch(start + r + 256);
-      if ((r & 15) == 0)
-        __builtin_prefetch(origin + r + 256);
-      if ((r & 63) == 0) {
-        __builtin_prefetch(kind_col + r + 256);
-        __builtin_prefetch(flags + r + 256);
-      }
-    }
-    const int64_t d = dur[r];
-    const uint32_t b = dl_logbucket(d);
-    /* Phase B wants few rows: the latency's bucket says first whether
-       any slot could want it, before the other columns are read. */
-    if (phase_b && !keep && !any[b])
-      continue;
-    if (kind >= 0 && kind_col[r] != kind)
-      continue;
-    const int32_t cls = oclass[origin[r]];
-    if (cls < 0)
-      continue;
-    if (full && op_mode && operation[r] != op_id)
-      continue;
-    if (full && attr_mode && !(attr_mode == 1 ? attr_col[r] != 0 : attr_col[r] == attr_id))
-      continue;
-    const int64_t ts = start[r];
-    if (full && ((has_tmin && ts < tmin) || (has_tmax && ts >= tmax)))
-      continue;
-    size_t w, w_end;
-    if (uniform) {
-      const uint64_t u = (uint64_t) ts - t0;
-      if (u >= span)
-        continue;
-      w = uniform_window(u, bound, width, inv_width, few);
-      w_end = w + 1;
-    } else {
-      w = 0;
-      w_end = nw;
-    }
-    for (; w < w_end; w++) {
-      if (!uniform && !(ts >= win[w].start && ts < win[w].end))
-        continue;
-      size_t s;
-      if (hashed) {
-        uint32_t k[2 + DL_GROUP_MAX_DIMS];
-        k[0] = (uint32_t) w;
-        k[1] = (uint32_t) cls;
-        for (size_t j = 0; j < nrd; j++)
-          k[2 + j] = p->row_col[j] ? p->row_col[j][r] : 0;
-        s = hashed_slot(t, k, !phase_b);
-        if (s == SIZE_MAX) {
-          fail(t, DL_ENOMEM, "out of memory for metric groups");
-          return;
+  if (phase_b && !use_sel && !x.keep) {
+    /* Phase B wants few rows, and the latency's bucket tells which could
+       matter before any other column is read.  Each block is prefiltered
+       on latencies alone, fetching the other columns' lines of its
+       candidates, and its candidates are handled one block later, once
+       those lines have arrived: only the lines that hold candidates are
+       read, where reading everything would cost as much as phase A. */
+    size_t cand[2][BLOCK], n[2] = {0, 0};
+    int cur = 0;
+    for (size_t base = t->lo; base < hi; base += BLOCK) {
+      const int next = cur ^ 1;
+      const size_t end = hi - base < BLOCK ? hi : base + BLOCK;
+      n[next] = 0;
+      for (size_t r = base; r < end; r++)
+        if (x.any[dl_logbucket(x.dur[r])]) {
+          cand[next][n[next]++] = r;
+          __builtin_prefetch(x.start + r);
+          __builtin_prefetch(x.origin + r);
+          __builtin_prefetch(x.kind_col + r);
         }
-      } else {
-        s = w * ncls + (size_t) cls;
+      for (size_t j = 0; j < n[cur]; j++) {
+        const size_t r = cand[cur][j];
+        const int64_t d = x.dur[r];
+        if (row(t, &x, r, d, dl_logbucket(d), phase_b, hashed, uniform, few, full))
+          return;
       }
-      if (phase_b) {
-        const size_t g = l2g[s];
-        const unsigned k = keep ? 1 : target[g][b];
-        if (k)
-          *out[g * SCAN_MAX_TARGETS + k - 1]++ = d;
-      } else {
-        /* Hashed slots may have moved the arrays (new slots). */
-        uint64_t *const sm = hashed ? t->sum : sum, *const er = hashed ? t->errors : errs;
-        uint32_t *h = (hashed ? t->hist : hist)[s];
-        if (__builtin_expect(!h, 0))
-          h = new_hist(t, s);
-        sm[s] += (uint64_t) d;
-        er[s] += flags[r] & DL_ROW_ERROR;
-        h[b]++;
-        if (sketches)
-          add_sketch(t, s, d);
-      }
+      cur = next;
     }
+    for (size_t j = 0; j < n[cur]; j++) {
+      const size_t r = cand[cur][j];
+      const int64_t d = x.dur[r];
+      if (row(t, &x, r, d, dl_logbucket(d), phase_b, hashed, uniform, few, full))
+        return;
+    }
+    return;
+  }
+  for (size_t i = t->lo; i < hi; i++) {
+    const size_t r = use_sel ? x.rows[i] : i;
+    const int64_t d = x.dur[r];
+    const uint32_t b = dl_logbucket(d);
+    if (phase_b && !x.keep && !x.any[b])
+      continue;
+    if (row(t, &x, r, d, b, phase_b, hashed, uniform, few, full))
+      return;
   }
 }
 
