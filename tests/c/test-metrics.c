@@ -30,6 +30,9 @@ test_windows(void)
      "explicit W");
   ok(dl_deployment_windows(100, 50, 0, 0, w, &err) == DL_EINVAL, "ends before start: %s",
      err.text);
+  ok(dl_deployment_windows(0, 240 * S, 0, 0, w, &err) == DL_OK && dl_window_seconds(&w[1]) == 240
+     && dl_window_seconds(&w[0]) == 600 && dl_window_seconds(&w[2]) == 600,
+     "rates use the true lengths: during 240 s, baseline and after 600 s");
   dl_window *b;
   size_t n;
   ok(dl_window_buckets(0, 95 * S, 10 * S, &b, &n, &err) == DL_OK && n == 10
@@ -187,6 +190,34 @@ test_hand(void)
   o.rows = &sel;
   ok(dl_metrics_compute(set, &o, &m, &err) == DL_EINVAL, "selection beyond the set: %s",
      err.text);
+  dl_group_spec_clear(&g);
+  dl_trace_set_free(set);
+
+  /* Sizes 2 and all-equal through the engine's bucket path. */
+  set = dl_trace_set_new();
+  rc = 0;
+  rc |= tg_add(set, &(tg_span){"s", "op", "two", NULL, NULL, DL_KIND_SERVER, 1 * S, 10 * MS, 0, NULL, 0});
+  rc |= tg_add(set, &(tg_span){"s", "op", "two", NULL, NULL, DL_KIND_SERVER, 2 * S, 30 * MS, 0, NULL, 0});
+  for (int i = 0; i < 1000; i++)
+    rc |= tg_add(set, &(tg_span){"s", "op", "same", NULL, NULL, DL_KIND_SERVER, 3 * S + i, 42 * MS, 0,
+                                 NULL, 0});
+  dl_group_spec_init(&g);
+  rc |= dl_group_spec_parse("version", &g, &err);
+  dl_window all = {"all", 0, 10 * S, 0};
+  dl_metrics_options_init(&o);
+  o.windows = &all;
+  o.n_windows = 1;
+  o.group = &g;
+  ok(rc == 0 && dl_metrics_compute(set, &o, &m, &err) == DL_OK && dl_metrics_count(m) == 2,
+     "two groups");
+  const char *same_key[1] = {"same"}, *two_key[1] = {"two"};
+  c = dl_metrics_find(m, 0, same_key);
+  ok(c && c->count == 1000 && c->q[0] == 42 * MS && c->q[3] == 42 * MS && c->min == 42 * MS
+     && c->max == 42 * MS && c->mean == 42 * MS, "1000 equal values: every figure 42 ms");
+  c = dl_metrics_find(m, 0, two_key);
+  ok(c && c->q[0] == 20 * MS && c->q[1] == 28 * MS && c->q[3] == 29.8 * MS,
+     "two values 10 and 30 ms: p50 20, p90 28, p99 29.8");
+  dl_metrics_free(m);
   dl_group_spec_clear(&g);
   dl_trace_set_free(set);
 }
