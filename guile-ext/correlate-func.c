@@ -246,7 +246,8 @@ judge_of(SCM a, dl_judge_config *c, const char *who)
 
 SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment, SCM opts),
            "Correlate DEPLOYMENT (an alist) with the trace set TRACES; OPTS is an "
-           "alist.  Returns the correlation in the shape of its JSON.")
+           "alist.  Returns a pair: the correlation in the shape of its JSON, and "
+           "the JSON text itself.")
 #define FUNC_NAME s_dl_scm_correlate
 {
   scm_dynwind_begin(0);
@@ -277,7 +278,14 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   check(dl_correlate(set, d, &o, &c, &err), &err, FUNC_NAME);
   json_t *j = dl_correlation_json(c);
   dl_correlation_free(c);
+  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  if (!text) {
+    json_decref(j);
+    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory building the result");
+  }
+  scm_dynwind_free(text);
   SCM out = take_json(j, FUNC_NAME);
+  out = scm_cons(out, scm_from_utf8_string(text));
   scm_dynwind_end();
   return out;
 }

@@ -61,6 +61,7 @@
             correlation-result-propagation
             correlation-result-new-error-types
             correlation-result->alist
+            correlation-result->json
             verdict->exit-status
             spans->trace-set))
 
@@ -371,9 +372,15 @@ alist of @code{difference}, @code{ratio}, @code{z}, @code{p-value},
 ;;; ---- correlation ----
 
 (define-record-type <correlation-result>
-  (%make-correlation-result alist)
+  (%make-correlation-result alist json)
   correlation-result?
-  (alist correlation-result->alist))
+  (alist correlation-result->alist)
+  (json correlation-result-json-text))
+
+(define (correlation-result->json r)
+  "The result R as JSON text, as the C library wrote it: the same keys as
+@code{correlation-result->alist}, with JSON's true, false and null."
+  (correlation-result-json-text r))
 
 (set-record-type-printer!
  <correlation-result>
@@ -474,24 +481,24 @@ tracing)} for the arguments.  Returns a correlation result."
       (raise-deploy-ledger-error 'invalid-input who
                                  (format #f "expected a deployment event, got ~s" deployment)))
     (check-member who "#:compare" compare '(auto canary before-after))
-    (%make-correlation-result
-     (%correlate traces (deployment->alist deployment)
-                 (append
-                  (engine-options who group-by filter percentiles threads
-                                  (->ns now who))
-                  `((window . ,(window-option who window))
-                    (windows . ,(map (lambda (w)
-                                       (cons (let ((n (window-name w)))
-                                               (if (symbol? n) (symbol->string n) n))
-                                             (cons (window-start w) (window-end w))))
-                                     windows))
-                    (judge . ,(judge-option who judge))
-                    (compare . ,compare)
-                    (control-version . ,control-version)
-                    (bucket . ,(->duration bucket who))
-                    (propagation-bucket . ,(->duration propagation-bucket who))
-                    (top-operations . ,top-operations)
-                    (min-requests . ,min-requests)))))))
+    (let* ((options
+            (append
+             (engine-options who group-by filter percentiles threads (->ns now who))
+             `((window . ,(window-option who window))
+               (windows . ,(map (lambda (w)
+                                  (cons (let ((n (window-name w)))
+                                          (if (symbol? n) (symbol->string n) n))
+                                        (cons (window-start w) (window-end w))))
+                                windows))
+               (judge . ,(judge-option who judge))
+               (compare . ,compare)
+               (control-version . ,control-version)
+               (bucket . ,(->duration bucket who))
+               (propagation-bucket . ,(->duration propagation-bucket who))
+               (top-operations . ,top-operations)
+               (min-requests . ,min-requests))))
+           (answer (%correlate traces (deployment->alist deployment) options)))
+      (%make-correlation-result (car answer) (cdr answer)))))
 
 (define* (deployment-metrics deployment traces #:key group-by (filter '((kind . server)))
                              (percentiles 'linear) (threads 0) (now (current-time-ns)))

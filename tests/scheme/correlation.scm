@@ -141,6 +141,8 @@
   '(deployment now window-width windows group-by metrics comparison judge canary
     propagation new-error-types)
   (map car (correlation-result->alist r)))
+(test-assert "the JSON text" (string-prefix? "{\"deployment\":{\"id\":" (correlation-result->json r)))
+(test-assert "with false, not null, for booleans" (string-contains (correlation-result->json r) "\"must-have-data\":false"))
 (test-equal "exit status for fail" 11 (verdict->exit-status (correlation-result-verdict r)))
 (test-equal "exit status for marginal" 10 (verdict->exit-status 'marginal))
 (test-equal "exit status for pass" 0 (verdict->exit-status 'pass))

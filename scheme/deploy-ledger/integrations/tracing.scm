@@ -31,7 +31,8 @@
                correlation-result-canary
                correlation-result-propagation
                correlation-result-new-error-types
-               correlation-result->alist)
+               correlation-result->alist
+               correlation-result->json)
   #:export (create-deployment-span
             inject-trace-context
             deployment-traceparent
