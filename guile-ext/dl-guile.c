@@ -77,4 +77,5 @@ dl_guile_init(void)
   dl_guile_init_ledger();
   dl_guile_init_export();
   dl_guile_init_traces();
+  dl_guile_init_correlate();
 }

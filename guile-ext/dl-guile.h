@@ -46,5 +46,11 @@ void dl_guile_init_tracecontext(void);
 void dl_guile_init_export(void);
 void dl_guile_init_ledger(void);
 void dl_guile_init_traces(void);
+void dl_guile_init_correlate(void);
+
+/* The C trace set of the Scheme trace set OBJ and the rows it stands for
+   (*ROWS NULL: all of them); raises a wrong-type error naming WHO. */
+const dl_trace_set *dl_guile_trace_set(SCM obj, int pos, const char *who,
+                                       const dl_selection **rows);
 
 #endif

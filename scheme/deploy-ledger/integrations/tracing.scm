@@ -4,6 +4,7 @@
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger core time)
   #:use-module (deploy-ledger core trace-context)
+  #:use-module (deploy-ledger correlation)
   #:re-export (make-trace-context
                trace-context?
                trace-context-trace-id
@@ -18,10 +19,25 @@
                trace-context-with-tracestate
                extract-trace-context
                trace-context-from-environment
-               trace-context->environment)
+               trace-context->environment
+               correlation-result?
+               correlation-result-deployment
+               correlation-result-verdict
+               correlation-result-score
+               correlation-result-windows
+               correlation-result-metrics
+               correlation-result-comparison
+               correlation-result-judge
+               correlation-result-canary
+               correlation-result-propagation
+               correlation-result-new-error-types
+               correlation-result->alist
+               correlation-result->json)
   #:export (create-deployment-span
             inject-trace-context
-            deployment-traceparent))
+            deployment-traceparent
+            correlate-with-traces
+            collect-deployment-metrics))
 
 (define (deployment-traceparent deployment)
   "The traceparent of DEPLOYMENT's own span; the same on every call."
@@ -88,3 +104,48 @@ with those of DEPLOYMENT's own span in front.  HEADERS is not modified;
 the traceparent is the same on every call and matches the exported span."
   (append (trace-context->headers (deployment-event-trace-context deployment))
           (remove trace-header? headers)))
+
+(define* (correlate-with-traces deployment traces #:key window (windows '()) group-by
+                                (filter '((kind . server))) (judge #t) (compare 'auto)
+                                control-version bucket propagation-bucket
+                                (top-operations 5) (min-requests 20)
+                                (percentiles 'linear) (threads 0) now)
+  "Correlate DEPLOYMENT with the spans of TRACES (a trace set, as
+@code{load-traces} makes) and return a correlation result.
+
+The requests are the SERVER spans of the deployed service; FILTER (an alist
+of @code{service}, @code{kind}, @code{operation}, @code{attribute}) changes
+that.  The windows are baseline [S - W, S), during [S, C] and after (C, C +
+W] around the start S and completion C (or NOW) of the deployment, W being
+WINDOW (nanoseconds or a duration such as @code{\"30m\"}; by default the
+deployment's duration, at least 10 minutes); WINDOWS adds explicit ones
+(@code{make-window}).  Metrics are computed per window and per group of
+GROUP-BY (e.g. @code{'(region)} or @code{'(operation version)}).
+
+COMPARE chooses what is judged: @code{canary} (the new version against
+CONTROL-VERSION, by default the previous one, in the during window),
+@code{before-after} (the after window, or during while nothing came after,
+against the baseline), or @code{auto} (canary for canary deployments).
+JUDGE is a judge configuration (@code{make-judge-config}), #t for the
+default one, or #f not to judge; BUCKET is the width of the judge's
+series (by default a thirtieth of the window).  The result also holds the
+operations that moved most (canaries), the rollout across regions
+(PROPAGATION-BUCKET) and the error types new with the version."
+  (correlate deployment traces #:window window #:windows windows #:group-by group-by
+             #:filter filter #:judge judge #:compare compare
+             #:control-version control-version #:bucket bucket
+             #:propagation-bucket propagation-bucket #:top-operations top-operations
+             #:min-requests min-requests #:percentiles percentiles #:threads threads
+             #:now now))
+
+(define* (collect-deployment-metrics deployment traces #:key group-by
+                                     (filter '((kind . server))) (percentiles 'linear)
+                                     (threads 0) (now (current-time-ns)))
+  "The metrics of the requests to DEPLOYMENT's service in the deployment's
+window (from its start to its completion, or NOW) per group of GROUP-BY: a
+list of alists with @code{window}, @code{group}, @code{count},
+@code{errors}, @code{error-rate}, @code{throughput}, @code{mean},
+@code{min}, @code{max}, @code{p50}, @code{p90}, @code{p95}, @code{p99}
+(latencies in nanoseconds)."
+  (deployment-metrics deployment traces #:group-by group-by #:filter filter
+                      #:percentiles percentiles #:threads threads #:now now))
