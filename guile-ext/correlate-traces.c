@@ -1,7 +1,7 @@
-/* Trace sets built from Scheme span lists, for correlation until the
-   trace-ingest binding, (deploy-ledger traces), is part of this branch.
-   Provides dl_guile_trace_set, the one place the correlation primitives
-   get at a C trace set. */
+/* Trace sets for correlation: those of (deploy-ledger traces) (loaded
+   from files, Jaeger or Tempo, filtered), and small ones built from
+   Scheme span lists.  Provides dl_guile_trace_set, the one place the
+   correlation primitives get at a C trace set. */
 #include "dl-guile.h"
 
 #include <stdlib.h>
@@ -20,6 +20,9 @@ finalize(SCM obj)
 const dl_trace_set *
 dl_guile_trace_set(SCM obj, int pos, const char *who, const dl_selection **rows)
 {
+  const dl_trace_set *loaded = dl_guile_traces_ref(obj, rows);
+  if (loaded)
+    return loaded;
   if (!SCM_IS_A_P(obj, spans_set_type))
     scm_wrong_type_arg_msg(who, pos, obj, "trace set");
   dl_trace_set *set = scm_foreign_object_ref(obj, 0);

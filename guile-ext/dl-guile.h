@@ -48,6 +48,10 @@ void dl_guile_init_ledger(void);
 void dl_guile_init_traces(void);
 void dl_guile_init_correlate(void);
 
+/* The C trace set and rows (*ROWS NULL: all) of a (deploy-ledger traces)
+   trace set, or NULL when OBJ is not a live one. */
+const dl_trace_set *dl_guile_traces_ref(SCM obj, const dl_selection **rows);
+
 /* The C trace set of the Scheme trace set OBJ and the rows it stands for
    (*ROWS NULL: all of them); raises a wrong-type error naming WHO. */
 const dl_trace_set *dl_guile_trace_set(SCM obj, int pos, const char *who,

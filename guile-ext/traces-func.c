@@ -63,6 +63,18 @@ wrap_set(dl_trace_set *set)
   return scm_make_foreign_object_1(trace_set_type, v);
 }
 
+const dl_trace_set *
+dl_guile_traces_ref(SCM obj, const dl_selection **rows)
+{
+  if (!SCM_IS_A_P(obj, trace_set_type))
+    return NULL;
+  view *v = scm_foreign_object_ref(obj, 0);
+  if (!v)
+    return NULL;
+  *rows = v->filtered ? &v->sel : NULL;
+  return v->set;
+}
+
 static view *
 unwrap(SCM obj, int pos, const char *who)
 {

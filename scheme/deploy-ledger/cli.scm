@@ -24,7 +24,9 @@
     ("history" (deploy-ledger cli ledger) command-history "show a deployment's history")
     ("dora" (deploy-ledger cli ledger) command-dora "DORA figures per service and environment")
     ("flush" (deploy-ledger cli export) command-flush "send the spans waiting in the export spool")
-    ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")))
+    ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")
+    ("correlate" (deploy-ledger cli correlate) command-correlate
+     "did the deployment make latency, errors or throughput worse?")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
@@ -33,7 +35,7 @@
 $XDG_DATA_HOME/deploy-ledger/ledger.db) and --help.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
-(kept in the spool).~%"))
+(kept in the spool); correlate: 0 pass, 10 marginal, 11 fail.~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))

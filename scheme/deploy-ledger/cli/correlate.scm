@@ -1,0 +1,104 @@
+;;; `deploy-ledger correlate': did this deployment make things worse?
+(define-module (deploy-ledger cli correlate)
+  #:use-module (srfi srfi-1)
+  #:use-module (ice-9 format)
+  #:use-module (deploy-ledger core time)
+  #:use-module (deploy-ledger core types)
+  #:use-module (deploy-ledger ledger)
+  #:use-module (deploy-ledger traces)
+  #:use-module (deploy-ledger correlation)
+  #:use-module (deploy-ledger integrations tracing)
+  #:use-module (deploy-ledger cli options)
+  #:use-module (deploy-ledger cli ledger)
+  #:export (command-correlate))
+
+(define correlate-help "\
+Usage: deploy-ledger correlate ID --traces SOURCE [OPTIONS]
+Correlate deployment ID with the traces around it: the SERVER spans of its
+service before, during and after it (or its new version against the old
+one in the same window, for a canary), with latency percentiles, error
+rate, throughput, significance tests and a verdict.
+
+  --traces SOURCE   a trace file or directory (OTLP protobuf or JSON, Jaeger
+                    JSON, gzip or not); repeat for several
+  --window D        the baseline and after windows (default: the
+                    deployment's duration, at least 10m)
+  --compare MODE    auto (default), canary or before-after
+  --group-by DIMS   also per group, e.g. region or operation,version
+  --bucket B        width of the judge's series (default: window / 30)
+  --percentiles P   linear (default) or nearest-rank
+  --lenient         skip malformed spans and files instead of failing
+  --json            the full result as JSON
+  --db FILE         the ledger file
+
+Exit status: 0 pass, 10 marginal, 11 fail (or no verdict); 2 to 5 as for
+every command (usage, not found, storage).
+")
+
+(define (figure x)
+  (cond ((not x) "-")
+        ((and (real? x) (inexact? x)) (format #f "~,3f" x))
+        (else x)))
+
+(define (print-summary r d)
+  (format #t "deployment ~a: ~a ~a (~a), verdict ~a, score ~a~%"
+          (deployment-event-id d) (deployment-event-service-name d)
+          (deployment-event-version d) (deployment-event-deployment-type d)
+          (or (correlation-result-verdict r) "none") (figure (correlation-result-score r)))
+  (let ((c (correlation-result-comparison r)))
+    (when c
+      (format #t "comparison: ~a~%" (assq-ref c 'mode))))
+  (let ((metrics (assq-ref (correlation-result-judge r) 'metrics)))
+    (when (and metrics (> (vector-length metrics) 0))
+      (format #t "~%~16a ~8a ~8a ~10a ~a~%" "METRIC" "RESULT" "RATIO" "P-VALUE" "WHY")
+      (for-each (lambda (m)
+                  (format #t "~16a ~8a ~8a ~10a ~a~%"
+                          (or (assq-ref m 'metric) "-")
+                          (or (assq-ref m 'classification) "-")
+                          (figure (assq-ref m 'ratio))
+                          (let ((p (assq-ref m 'p-value)))
+                            (if (real? p) (format #f "~,2e" p) "-"))
+                          (or (assq-ref m 'reason) "")))
+                (vector->list metrics))))
+  (let ((types (assq-ref (correlation-result-new-error-types r) 'types)))
+    (when (and types (> (vector-length types) 0))
+      (format #t "~%new error types: ~a~%"
+              (string-join (map (lambda (t) (format #f "~a" (assq-ref t 'type)))
+                                (vector->list types))
+                           ", ")))))
+
+(define (command-correlate args)
+  (define cmd "deploy-ledger correlate")
+  (with-command
+   "correlate" '((traces multi) (window value) (compare value) (group-by value) (bucket value)
+                 (percentiles value) (lenient flag) (json flag))
+   correlate-help args
+   (lambda (o)
+     (let* ((rest (options-rest o))
+            (_ (unless (= 1 (length rest))
+                 (usage-error "~a: expected one deployment ID" cmd)))
+            (sources (or (option o 'traces)
+                         (usage-error "~a: --traces is required" cmd)))
+            (compare (let ((m (option o 'compare "auto")))
+                       (if (member m '("auto" "canary" "before-after"))
+                           (string->symbol m)
+                           (usage-error "~a: unknown --compare \"~a\"" cmd m))))
+            (d (call-with-ledger-of
+                o (lambda (l)
+                    (or (find-deployment l (car rest))
+                        (usage-error "~a: no deployment with id \"~a\"" cmd (car rest))))))
+            (traces (apply trace-set-merge
+                     (map (lambda (s) (load-traces s #:lenient? (option o 'lenient))) sources)))
+            (group-by (and (option o 'group-by)
+                           (map string->symbol (string-split (option o 'group-by) #\,))))
+            (percentiles (let ((p (option o 'percentiles "linear")))
+                           (if (member p '("linear" "nearest-rank"))
+                               (string->symbol p)
+                               (usage-error "~a: unknown --percentiles \"~a\"" cmd p))))
+            (r (correlate-with-traces d traces #:window (option o 'window) #:compare compare
+                                      #:group-by group-by #:bucket (option o 'bucket)
+                                      #:percentiles percentiles)))
+       (if (option o 'json)
+           (begin (display (correlation-result->json r)) (newline))
+           (print-summary r d))
+       (verdict->exit-status (correlation-result-verdict r))))))
