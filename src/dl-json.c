@@ -685,13 +685,16 @@ dl_js_double(dl_js *js, double *out)
     else if (s.len == 9 && memcmp(s.ptr, "-Infinity", 9) == 0)
       *out = -INFINITY;
     else {
-      /* A number in a string must itself be a JSON number. */
+      /* A number in a string must itself be a JSON number.  (An empty
+         string may have no pointer at all: no arithmetic on it.) */
       dl_js sub = *js;
-      sub.p = (const uint8_t *) s.ptr;
-      sub.end = sub.p + s.len;
       const uint8_t *start;
-      size_t len;
+      size_t len = 0;
       int integral;
+      if (s.len) {
+        sub.p = (const uint8_t *) s.ptr;
+        sub.end = sub.p + s.len;
+      }
       sub.err = NULL;
       if (s.len == 0 || number_scan(&sub, &start, &len, &integral) || len != s.len ||
           dl_parse_double(s.ptr, s.len, out)) {
