@@ -52,6 +52,20 @@ ratio_of(double e, double c)
   return e > 0 ? INFINITY : e < 0 ? -INFINITY : 1;
 }
 
+/* V as a person reads it: latencies (nanoseconds) in milliseconds, error
+ * rates in percentage points, throughput per second. */
+static const char *
+amount(dl_metric_kind kind, double v, char *buf, size_t size)
+{
+  if (kind <= DL_METRIC_MAX)
+    snprintf(buf, size, "%.4g ms", v / 1e6);
+  else if (kind == DL_METRIC_ERROR_RATE)
+    snprintf(buf, size, "%.4g pp", v * 100);
+  else
+    snprintf(buf, size, "%.4g/s", v);
+  return buf;
+}
+
 /* High, Low or Pass from the interval, the bounds and the ratio. */
 static void
 decide(const dl_judge_metric *m, dl_judge_metric_result *r, double conf)
@@ -60,24 +74,26 @@ decide(const dl_judge_metric *m, dl_judge_metric_result *r, double conf)
   r->lower_bound = -crit;
   r->upper_bound = crit;
   int up = m->direction != DL_DIRECTION_DECREASE, down = m->direction != DL_DIRECTION_INCREASE;
+  char est[32], lo[32], hi[32], bound[32];
+  amount(m->kind, r->ci_low, lo, sizeof lo);
+  amount(m->kind, r->ci_high, hi, sizeof hi);
   if (up && r->ci_low > crit && r->ratio > m->allowed_increase) {
     r->classification = DL_CLASS_HIGH;
     snprintf(r->reason, sizeof r->reason,
-             "higher by %.4g (%g%% interval %.4g to %.4g, above %.4g); ratio %.3f over the "
-             "allowed %.3f",
-             r->estimate, conf * 100, r->ci_low, r->ci_high, crit, r->ratio, m->allowed_increase);
+             "higher by %s (%g%% interval %s to %s, above %s); ratio %.3f over the allowed %.3f",
+             amount(m->kind, r->estimate, est, sizeof est), conf * 100, lo, hi,
+             amount(m->kind, crit, bound, sizeof bound), r->ratio, m->allowed_increase);
   } else if (down && r->ci_high < -crit && r->ratio < m->allowed_decrease) {
     r->classification = DL_CLASS_LOW;
     snprintf(r->reason, sizeof r->reason,
-             "lower by %.4g (%g%% interval %.4g to %.4g, below %.4g); ratio %.3f under the "
-             "allowed %.3f",
-             -r->estimate, conf * 100, r->ci_low, r->ci_high, -crit, r->ratio,
-             m->allowed_decrease);
+             "lower by %s (%g%% interval %s to %s, below %s); ratio %.3f under the allowed %.3f",
+             amount(m->kind, -r->estimate, est, sizeof est), conf * 100, lo, hi,
+             amount(m->kind, -crit, bound, sizeof bound), r->ratio, m->allowed_decrease);
   } else {
     r->classification = DL_CLASS_PASS;
     snprintf(r->reason, sizeof r->reason,
-             "difference %.4g (%g%% interval %.4g to %.4g), ratio %.3f: within what is allowed",
-             r->estimate, conf * 100, r->ci_low, r->ci_high, r->ratio);
+             "difference %s (%g%% interval %s to %s), ratio %.3f: within what is allowed",
+             amount(m->kind, r->estimate, est, sizeof est), conf * 100, lo, hi, r->ratio);
   }
 }
 

@@ -30,6 +30,25 @@ traces() { # traces SLOW_MS FILE
     printf "\"p2\":{\"serviceName\":\"checkout\",\"tags\":[{\"key\":\"service.version\",\"type\":\"string\",\"value\":\"v2\"}]}}}]}\n";
   }' > "$2"
 }
+regions() { # regions FILE: us-east-1 serves v2 from T0, eu-west-1 from T0+600 s, ap-southeast-1 never
+  awk 'BEGIN {
+    t0 = 1705312800; split("us-east-1 eu-west-1 ap-southeast-1", name, " ");
+    printf "{\"data\":[{\"traceID\":\"00000000000000000000000000000002\",\"spans\":[";
+    for (i = -1800; i < 1800; i++) {
+      r = (i + 1800) % 3 + 1;
+      v2 = (r == 1 && i >= 0) || (r == 2 && i >= 600);
+      printf "%s{\"traceID\":\"00000000000000000000000000000002\",\"spanID\":\"%016x\",", (i > -1800 ? "," : ""), i + 100000;
+      printf "\"operationName\":\"GET /api/orders\",\"references\":[],\"startTime\":%d000000,\"duration\":%d000,", t0 + i, 30 + (i * 7 + 1000000) % 20;
+      printf "\"tags\":[{\"key\":\"span.kind\",\"type\":\"string\",\"value\":\"server\"}],";
+      printf "\"logs\":[],\"processID\":\"p%d%d\"}", r, v2 ? 2 : 1;
+    }
+    printf "],\"processes\":{";
+    for (r = 1; r <= 3; r++)
+      for (v = 1; v <= 2; v++)
+        printf "%s\"p%d%d\":{\"serviceName\":\"checkout\",\"tags\":[{\"key\":\"service.version\",\"type\":\"string\",\"value\":\"v%d\"},{\"key\":\"cloud.region\",\"type\":\"string\",\"value\":\"%s\"}]}", (r + v > 2 ? "," : ""), r, v, v, name[r];
+    printf "}}]}\n";
+  }' > "$1"
+}
 traces 120 "$tmp/slow.json"
 traces 30 "$tmp/same.json"
 
@@ -41,6 +60,11 @@ deploy-ledger correlate "$id" --traces "$tmp/slow.json" >"$tmp/out" 2>"$tmp/err"
 [ $st -eq 11 ] && result ok "a canary four times slower fails: exit 11" \
   || { result bad "a canary four times slower fails: exit $st"; sed 's/^/# /' "$tmp/out" "$tmp/err"; }
 grep -q "verdict fail" "$tmp/out" && result ok "the summary says fail" || { result bad "summary"; sed 's/^/# /' "$tmp/out"; }
+# v1 serves 30 to 49 ms: p99 49 ms; v2 serves 120 to 139 ms in steps of 7 ms mod 20: p99 130 ms.
+grep -Eq "^latency p99 +49.0 ms +130.0 ms +\+165.3%$" "$tmp/out" \
+  && grep -Eq "^GET /api/orders +180 +49.0 ms +130.0 ms" "$tmp/out" \
+  && result ok "the summary shows the canary's p99 against the control's, and the operation that moved" \
+  || { result bad "canary figures in the summary"; sed 's/^/# /' "$tmp/out"; }
 
 deploy-ledger correlate "$id" --traces "$tmp/slow.json" --json >"$tmp/json" 2>"$tmp/err"
 grep -q '"verdict":"fail"' "$tmp/json" && result ok "--json carries the verdict" \
@@ -54,6 +78,18 @@ deploy-ledger correlate "$id" --traces "$tmp/slow.json" --group-by version --buc
   --percentiles nearest-rank --json >"$tmp/json" 2>"$tmp/err"; st=$?
 [ $st -eq 11 ] && grep -q '"group-by":\["version"\]' "$tmp/json" && result ok "--group-by, --bucket, --percentiles" \
   || { result bad "--group-by, --bucket, --percentiles: exit $st"; sed 's/^/# /' "$tmp/err"; head -c 300 "$tmp/json" | sed 's/^/# /'; }
+
+regions "$tmp/regions.json"
+rid=$(deploy-ledger start --service checkout --version v2 --previous-version v1 --type rolling \
+        --region us-east-1 --region eu-west-1 --region ap-southeast-1 --at 2024-01-15T10:00:00Z)
+deploy-ledger finish "$rid" --status succeeded --at 2024-01-15T10:20:00Z >/dev/null
+deploy-ledger correlate "$rid" --traces "$tmp/regions.json" >"$tmp/out" 2>"$tmp/err"; st=$?
+# Requests go round the regions a second each: eu-west-1's first after T0+600 s is at +601 s.
+[ $st -eq 0 ] && grep -Eq "^us-east-1 +2024-01-15T10:00:00Z +0.0s +600/600 +100.00%$" "$tmp/out" \
+  && grep -Eq "^eu-west-1 +2024-01-15T10:10:01Z +601.0s +400/600 " "$tmp/out" \
+  && grep -q "^never reached: ap-southeast-1$" "$tmp/out" \
+  && result ok "a rollout across regions: when each region got v2, and the one that never did" \
+  || { result bad "regions in the summary: exit $st"; sed 's/^/# /' "$tmp/out" "$tmp/err"; }
 
 deploy-ledger correlate "$id" >/dev/null 2>&1; st=$?
 [ $st -eq 2 ] && result ok "no --traces: usage error" || result bad "no --traces: exit $st"

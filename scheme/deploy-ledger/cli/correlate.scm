@@ -10,6 +10,7 @@
   #:use-module (deploy-ledger integrations tracing)
   #:use-module (deploy-ledger cli options)
   #:use-module (deploy-ledger cli ledger)
+  #:use-module (deploy-ledger cli correlation-summary)
   #:export (command-correlate))
 
 (define correlate-help "\
@@ -34,38 +35,6 @@ rate, throughput, significance tests and a verdict.
 Exit status: 0 pass, 10 marginal, 11 fail (or no verdict); 2 to 5 as for
 every command (usage, not found, storage).
 ")
-
-(define (figure x)
-  (cond ((not x) "-")
-        ((and (real? x) (inexact? x)) (format #f "~,3f" x))
-        (else x)))
-
-(define (print-summary r d)
-  (format #t "deployment ~a: ~a ~a (~a), verdict ~a, score ~a~%"
-          (deployment-event-id d) (deployment-event-service-name d)
-          (deployment-event-version d) (deployment-event-deployment-type d)
-          (or (correlation-result-verdict r) "none") (figure (correlation-result-score r)))
-  (let ((c (correlation-result-comparison r)))
-    (when c
-      (format #t "comparison: ~a~%" (assq-ref c 'mode))))
-  (let ((metrics (assq-ref (correlation-result-judge r) 'metrics)))
-    (when (and metrics (> (vector-length metrics) 0))
-      (format #t "~%~16a ~8a ~8a ~10a ~a~%" "METRIC" "RESULT" "RATIO" "P-VALUE" "WHY")
-      (for-each (lambda (m)
-                  (format #t "~16a ~8a ~8a ~10a ~a~%"
-                          (or (assq-ref m 'metric) "-")
-                          (or (assq-ref m 'classification) "-")
-                          (figure (assq-ref m 'ratio))
-                          (let ((p (assq-ref m 'p-value)))
-                            (if (real? p) (format #f "~,2e" p) "-"))
-                          (or (assq-ref m 'reason) "")))
-                (vector->list metrics))))
-  (let ((types (assq-ref (correlation-result-new-error-types r) 'types)))
-    (when (and types (> (vector-length types) 0))
-      (format #t "~%new error types: ~a~%"
-              (string-join (map (lambda (t) (format #f "~a" (assq-ref t 'type)))
-                                (vector->list types))
-                           ", ")))))
 
 (define (command-correlate args)
   (define cmd "deploy-ledger correlate")
@@ -100,5 +69,5 @@ every command (usage, not found, storage).
                                       #:percentiles percentiles)))
        (if (option o 'json)
            (begin (display (correlation-result->json r)) (newline))
-           (print-summary r d))
+           (print-correlation-summary r d))
        (verdict->exit-status (correlation-result-verdict r))))))
