@@ -9,23 +9,29 @@
 ;; object (keys sorted); a list whose elements are all pairs an object (in
 ;; order), any other list an array; symbols as strings.
 
+(define char-set:json-escaped
+  (char-set-union (char-set #\" #\\) (ucs-range->char-set 0 #x20)))
+
+(define (write-escaped c port)
+  (case c
+    ((#\") (display "\\\"" port))
+    ((#\\) (display "\\\\" port))
+    ((#\newline) (display "\\n" port))
+    ((#\return) (display "\\r" port))
+    ((#\tab) (display "\\t" port))
+    (else (let ((hex (number->string (char->integer c) 16)))
+            (display (if (< (char->integer c) 16) "\\u000" "\\u00") port)
+            (display hex port)))))
+
 (define (write-string-literal s port)
+  ;; Runs of plain characters go out whole: most strings have no escape.
   (write-char #\" port)
-  (string-for-each
-   (lambda (c)
-     (case c
-       ((#\") (display "\\\"" port))
-       ((#\\) (display "\\\\" port))
-       ((#\newline) (display "\\n" port))
-       ((#\return) (display "\\r" port))
-       ((#\tab) (display "\\t" port))
-       (else (if (< (char->integer c) #x20)
-                 (let ((hex (number->string (char->integer c) 16)))
-                   (display "\\u00" port)
-                   (when (< (char->integer c) 16) (write-char #\0 port))
-                   (display hex port))
-                 (write-char c port)))))
-   s)
+  (let loop ((start 0))
+    (let ((i (string-index s char-set:json-escaped start)))
+      (display (substring/shared s start (or i (string-length s))) port)
+      (when i
+        (write-escaped (string-ref s i) port)
+        (loop (+ i 1)))))
   (write-char #\" port))
 
 (define (write-number n port)

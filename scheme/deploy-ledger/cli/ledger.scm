@@ -429,7 +429,9 @@ List deployments, newest first: every matching one unless --limit.
     (actor . ,(ref 'actor)) (commit . ,(ref 'commit)) (commit-time . ,(time 'commit-time))
     (attributes . ,(alist->hash (ref 'attributes)))
     (trace-id . ,(ref 'trace-id)) (span-id . ,(ref 'span-id))
-    (traceparent . ,(format #f "00-~a-~a-~2,'0x" (ref 'trace-id) (ref 'span-id) (ref 'flags)))))
+    (traceparent . ,(string-append "00-" (ref 'trace-id) "-" (ref 'span-id) "-"
+                                   (if (< (ref 'flags) 16) "0" "")
+                                   (number->string (ref 'flags) 16)))))
 
 ;;; history
 
