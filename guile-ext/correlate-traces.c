@@ -1,34 +1,18 @@
-/* Trace sets for correlation: those of (deploy-ledger traces) (loaded
-   from files, Jaeger or Tempo, filtered), and small ones built from
-   Scheme span lists.  Provides dl_guile_trace_set, the one place the
-   correlation primitives get at a C trace set. */
+/* Trace sets for correlation: those of (deploy-ledger traces), loaded
+   from files, Jaeger or Tempo, filtered, or built here from Scheme span
+   lists.  Provides dl_guile_trace_set, the one place the correlation
+   primitives get at a C trace set. */
 #include "dl-guile.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static SCM spans_set_type;
-
-static void
-finalize(SCM obj)
-{
-  dl_trace_set *set = scm_foreign_object_ref(obj, 0);
-  scm_foreign_object_set_x(obj, 0, NULL);
-  dl_trace_set_free(set);
-}
-
 const dl_trace_set *
 dl_guile_trace_set(SCM obj, int pos, const char *who, const dl_selection **rows)
 {
-  const dl_trace_set *loaded = dl_guile_traces_ref(obj, rows);
-  if (loaded)
-    return loaded;
-  if (!SCM_IS_A_P(obj, spans_set_type))
-    scm_wrong_type_arg_msg(who, pos, obj, "trace set");
-  dl_trace_set *set = scm_foreign_object_ref(obj, 0);
+  const dl_trace_set *set = dl_guile_traces_ref(obj, rows);
   if (!set)
     scm_wrong_type_arg_msg(who, pos, obj, "live trace set");
-  *rows = NULL;
   return set;
 }
 
@@ -64,7 +48,7 @@ SCM_DEFINE(dl_scm_spans_to_trace_set, "%spans->trace-set", 1, 0, 0, (SCM spans),
   dl_trace_set *set = dl_trace_set_new();
   if (!set)
     dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory");
-  SCM obj = scm_make_foreign_object_1(spans_set_type, set);
+  SCM obj = dl_guile_traces_wrap(set); /* frees SET if an error follows */
   uint64_t n = 0;
   for (SCM l = spans; scm_is_pair(l); l = scm_cdr(l)) {
     SCM s = scm_car(l);
@@ -104,19 +88,9 @@ SCM_DEFINE(dl_scm_spans_to_trace_set, "%spans->trace-set", 1, 0, 0, (SCM spans),
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_spans_trace_set_p, "%spans-trace-set?", 1, 0, 0, (SCM obj),
-           "Is OBJ a trace set made by %spans->trace-set?")
-#define FUNC_NAME s_dl_scm_spans_trace_set_p
-{
-  return scm_from_bool(SCM_IS_A_P(obj, spans_set_type));
-}
-#undef FUNC_NAME
-
 void
 dl_guile_init_correlate_traces(void)
 {
-  spans_set_type = scm_make_foreign_object_type(scm_from_utf8_symbol("trace-set"),
-                                                scm_list_1(scm_from_utf8_symbol("set")), finalize);
 #ifndef SCM_MAGIC_SNARFER
 #include "correlate-traces.x"
 #endif

@@ -52,6 +52,10 @@ void dl_guile_init_correlate(void);
    trace set, or NULL when OBJ is not a live one. */
 const dl_trace_set *dl_guile_traces_ref(SCM obj, const dl_selection **rows);
 
+/* A new (deploy-ledger traces) trace set owning SET (freed here if that
+   fails). */
+SCM dl_guile_traces_wrap(dl_trace_set *set);
+
 /* The C trace set of the Scheme trace set OBJ and the rows it stands for
    (*ROWS NULL: all of them); raises a wrong-type error naming WHO. */
 const dl_trace_set *dl_guile_trace_set(SCM obj, int pos, const char *who,

@@ -42,9 +42,8 @@ finalize_trace_set(SCM obj)
   free(v);
 }
 
-/* A new Scheme trace set owning SET (freed here if that fails). */
-static SCM
-wrap_set(dl_trace_set *set)
+SCM
+dl_guile_traces_wrap(dl_trace_set *set)
 {
   view *v = calloc(1, sizeof *v);
   shared *sh = calloc(1, sizeof *sh);
@@ -131,7 +130,7 @@ SCM_DEFINE(dl_scm_trace_set_new, "%trace-set-new", 1, 0, 0, (SCM keep),
            "An empty trace set keeping the attribute keys of the list KEEP.")
 #define FUNC_NAME s_dl_scm_trace_set_new
 {
-  return wrap_set(new_set(keep, FUNC_NAME));
+  return dl_guile_traces_wrap(new_set(keep, FUNC_NAME));
 }
 #undef FUNC_NAME
 
@@ -182,7 +181,7 @@ SCM_DEFINE(dl_scm_trace_set_load, "%trace-set-load", 4, 0, 0,
     dl_guile_raise(FUNC_NAME, &err);
   }
   scm_dynwind_end();
-  return scm_cons(wrap_set(set), stats_alist(&st));
+  return scm_cons(dl_guile_traces_wrap(set), stats_alist(&st));
 }
 #undef FUNC_NAME
 
@@ -256,7 +255,7 @@ fetch(SCM opts, int tempo, const char *who)
     dl_guile_raise(who, &err);
   }
   scm_dynwind_end();
-  return scm_cons(wrap_set(set), fetch_stats_alist(&st));
+  return scm_cons(dl_guile_traces_wrap(set), fetch_stats_alist(&st));
 }
 
 SCM_DEFINE(dl_scm_jaeger_fetch, "%jaeger-fetch", 1, 0, 0, (SCM opts),
@@ -378,7 +377,7 @@ SCM_DEFINE(dl_scm_trace_set_merge, "%trace-set-merge", 1, 0, 0, (SCM sets),
       dl_guile_raise(FUNC_NAME, &err);
     }
   }
-  return wrap_set(out);
+  return dl_guile_traces_wrap(out);
 }
 #undef FUNC_NAME
 

@@ -6,6 +6,7 @@
              (deploy-ledger core errors)
              (deploy-ledger core types)
              (deploy-ledger correlation)
+             (deploy-ledger traces)
              (deploy-ledger integrations tracing))
 
 (define T0 1705309200000000000)           ; 2024-01-15T09:00:00Z
@@ -110,6 +111,11 @@
                         (error-type . ,(if npe? "NullPointerException" "HTTP 503 /search")))
                       acc))))))
 (define traces (spans->trace-set spans))
+(test-assert "spans->trace-set makes a trace set of (deploy-ledger traces)" (trace-set? traces))
+(test-equal "holding every span" (length spans) (trace-set-count traces))
+(test-equal "whose filters apply to it"
+  (count (lambda (s) (string=? "v2" (assq-ref s 'version))) spans)
+  (trace-set-count (trace-set-filter traces #:version "v2")))
 
 (define r (correlate-with-traces canary traces))
 (test-assert "a correlation result" (correlation-result? r))
