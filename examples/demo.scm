@@ -1,10 +1,14 @@
-;;; The quickstart demo: a deployment event, its span and its traceparent.
-(use-modules (ice-9 pretty-print)
+;;; The quickstart demo: a deployment event, its span and its traceparent,
+;;; the ledger, the span a collector receives, and the question the project
+;;; exists for: did the canary make things worse?
+(use-modules (ice-9 format)
+             (ice-9 pretty-print)
              (rnrs bytevectors)
              (deploy-ledger export)
              (deploy-ledger core types)
              (deploy-ledger core time)
              (deploy-ledger ledger)
+             (deploy-ledger correlation)
              (deploy-ledger integrations tracing))
 
 (define deployment
@@ -70,5 +74,48 @@
  (string-append ledger-dir "/ledger.db"))
 (system* "rm" "-rf" ledger-dir)
 
+;; Yesterday's canary of v2.3.9 ran 30 minutes, with v2.3.8 still serving
+;; most requests.  Its traces (made up here: two requests a second, one in
+;; ten on the canary, whose /search is slow one time in five) tell how it
+;; did; in production they come from load-traces, jaeger-traces or
+;; tempo-traces of (deploy-ledger traces).
+(define canary
+  (make-deployment-event #:service-name "checkout" #:version "v2.3.9"
+                         #:previous-version "v2.3.8" #:deployment-type 'canary
+                         #:status 'succeeded #:started "2026-11-23T10:00:00Z"
+                         #:completed "2026-11-23T10:30:00Z"))
+(define (canary-traffic)
+  (let ((t0 (deployment-event-started canary)) (second 1000000000))
+    (let loop ((i -3600) (acc '()))
+      (if (= i 3600)
+          acc
+          (let* ((canary? (and (>= i 0) (zero? (modulo i 10))))
+                 (search? (even? (quotient i 7)))
+                 (ms (+ (if search? 40 80) (modulo (* i 37) 23)
+                        (if (and canary? search? (zero? (modulo (quotient i 10) 5))) 250 0))))
+            (loop (+ i 1)
+                  (cons `((service . "checkout")
+                          (operation . ,(if search? "GET /search" "POST /pay"))
+                          (version . ,(if canary? "v2.3.9" "v2.3.8"))
+                          (region . "us-east-1")
+                          (start . ,(+ t0 (* i (quotient second 2))))
+                          (duration . ,(* ms 1000000))
+                          (error . ,(zero? (modulo (* i 7919) 211))))
+                        acc)))))))
+(define verdict (correlate-with-traces canary (spans->trace-set (canary-traffic))))
+(format #t "~%Yesterday's canary of ~a against ~a: verdict ~a (~a)~%"
+        (deployment-event-version canary) (deployment-event-previous-version canary)
+        (correlation-result-verdict verdict)
+        (assq-ref (correlation-result-judge verdict) 'reason))
+(for-each (lambda (p)
+            (format #t "  p~a  ~,1f ms -> ~,1f ms  ~a~%" (assq-ref p 'percentile)
+                    (/ (assq-ref p 'baseline) 1e6) (/ (assq-ref p 'canary) 1e6)
+                    (assq-ref p 'classification)))
+          (vector->list (assq-ref (correlation-result-canary verdict) 'percentiles)))
+(format #t "  moved most: ~a~%"
+        (assq-ref (vector-ref (assq-ref (correlation-result-canary verdict) 'operations) 0)
+                  'operation))
+
 (format #t "~%From a shell: deploy-ledger start --service checkout --version v2.4.0; \
-deploy-ledger finish ID --status succeeded; deploy-ledger list~%")
+deploy-ledger finish ID --status succeeded; deploy-ledger list; \
+deploy-ledger correlate ID --traces DIR~%")
