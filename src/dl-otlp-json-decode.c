@@ -59,6 +59,61 @@ span_problem(otlp_json *d, const uint8_t *at, const char *fmt, const char *detai
   return 0;
 }
 
+/* ---- walking ---- */
+
+typedef int (*walker)(otlp_json *d, int arg);
+
+/* Skips (and so validates) the value of member K, K in the path of an
+   error. */
+static int
+skip_member(dl_js *js, dl_str k)
+{
+  dl_js_push_key(js, k);
+  int rc = dl_js_skip(js);
+  dl_js_pop(js);
+  return rc;
+}
+
+/* Calls EACH with ARG on every element of the array under member KEY,
+   with KEY[i] as the path of an error. */
+static int
+each_element(otlp_json *d, dl_str key, walker each, int arg)
+{
+  dl_js *js = &d->js;
+  dl_js_push_key(js, key);
+  dl_js_push_index(js, 0);
+  long i = 0;
+  int more = dl_js_array_begin(js);
+  while (more > 0) {
+    dl_js_set_index(js, i++);
+    if (each(d, arg))
+      return -1;
+    more = dl_js_array_next(js);
+  }
+  dl_js_pop(js);
+  dl_js_pop(js);
+  return more < 0 ? -1 : 0;
+}
+
+/* Of the object that follows, walks member WANTED with FN and ARG and
+   skips the others. */
+static int
+only_member(otlp_json *d, dl_str wanted, walker fn, int arg)
+{
+  dl_js *js = &d->js;
+  int more = dl_js_object_begin(js);
+  while (more > 0) {
+    dl_str k;
+    if (dl_js_key(js, &k))
+      return -1;
+    int match = k.len == wanted.len && memcmp(k.ptr, wanted.ptr, k.len) == 0;
+    if (match ? fn(d, arg) : skip_member(js, k))
+      return -1;
+    more = dl_js_object_next(js);
+  }
+  return more < 0 ? -1 : 0;
+}
+
 /* ---- values and attributes ---- */
 
 static int
@@ -139,10 +194,7 @@ key_value(otlp_json *d, int at)
       if (rc)
         return -1;
     } else {
-      dl_js_push_key(js, k);
-      int rc = dl_js_skip(js);
-      dl_js_pop(js);
-      if (rc)
+      if (skip_member(js, k))
         return -1;
     }
     more = dl_js_object_next(js);
@@ -172,20 +224,7 @@ key_value(otlp_json *d, int at)
 static int
 attributes(otlp_json *d, int at)
 {
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_ATTRIBUTES);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (key_value(d, at))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  return each_element(d, K_ATTRIBUTES, key_value, at);
 }
 
 /* ---- spans ---- */
@@ -309,51 +348,22 @@ status(otlp_json *d)
 }
 
 static int
-event(otlp_json *d)
+event(otlp_json *d, int unused)
 {
-  dl_js *js = &d->js;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "attributes")) {
-      rc = attributes(d, DL_AT_EVENT);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  return more < 0 ? -1 : 0;
+  (void) unused;
+  return only_member(d, K_ATTRIBUTES, attributes, DL_AT_EVENT);
 }
 
 static int
 events(otlp_json *d)
 {
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_EVENTS);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (event(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  return each_element(d, K_EVENTS, event, 0);
 }
 
 static int
-span(otlp_json *d)
+span(otlp_json *d, int unused)
 {
+  (void) unused;
   dl_js *js = &d->js;
   dl_span_builder *sb = &d->sb;
   dl_sb_span_begin(sb);
@@ -406,9 +416,7 @@ span(otlp_json *d)
       rc = events(d);
     } else {
       /* links, traceState, flags, dropped counts, anything newer. */
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
+      rc = skip_member(js, k);
     }
     if (rc)
       return -1;
@@ -431,65 +439,23 @@ span(otlp_json *d)
 }
 
 static int
-spans(otlp_json *d)
+spans(otlp_json *d, int unused)
 {
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_SPANS);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (span(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  (void) unused;
+  return each_element(d, K_SPANS, span, 0);
 }
 
 static int
-scope_spans_one(otlp_json *d)
+scope_spans_one(otlp_json *d, int unused)
 {
-  dl_js *js = &d->js;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "spans")) {
-      rc = spans(d);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
-  return more < 0 ? -1 : 0;
+  (void) unused;
+  return only_member(d, K_SPANS, spans, 0);
 }
 
 static int
 scope_spans(otlp_json *d, dl_str key)
 {
-  dl_js *js = &d->js;
-  dl_js_push_key(js, key);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (scope_spans_one(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  return each_element(d, key, scope_spans_one, 0);
 }
 
 static int
@@ -497,25 +463,10 @@ resource(otlp_json *d)
 {
   dl_js *js = &d->js;
   dl_js_push_key(js, K_RESOURCE);
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    int rc;
-    if (IS(k, "attributes")) {
-      rc = attributes(d, DL_AT_RESOURCE);
-    } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
-    }
-    if (rc)
-      return -1;
-    more = dl_js_object_next(js);
-  }
+  if (only_member(d, K_ATTRIBUTES, attributes, DL_AT_RESOURCE))
+    return -1;
   dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  return 0;
 }
 
 #define MAX_DEFERRED 8
@@ -550,8 +501,9 @@ precise_failure(otlp_json *d, const uint8_t *at, dl_str key)
 }
 
 static int
-resource_spans_one(otlp_json *d)
+resource_spans_one(otlp_json *d, int unused)
 {
+  (void) unused;
   dl_js *js = &d->js;
   dl_sb_resource_begin(&d->sb);
   int have_resource = 0;
@@ -591,9 +543,7 @@ resource_spans_one(otlp_json *d)
           rc = precise_failure(d, at, canon);
       }
     } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
+      rc = skip_member(js, k);
     }
     if (rc)
       return -1;
@@ -619,20 +569,7 @@ resource_spans_one(otlp_json *d)
 static int
 resource_spans(otlp_json *d)
 {
-  dl_js *js = &d->js;
-  dl_js_push_key(js, K_RESOURCE_SPANS);
-  dl_js_push_index(js, 0);
-  long i = 0;
-  int more = dl_js_array_begin(js);
-  while (more > 0) {
-    dl_js_set_index(js, i++);
-    if (resource_spans_one(d))
-      return -1;
-    more = dl_js_array_next(js);
-  }
-  dl_js_pop(js);
-  dl_js_pop(js);
-  return more < 0 ? -1 : 0;
+  return each_element(d, K_RESOURCE_SPANS, resource_spans_one, 0);
 }
 
 /* An api/v3 error object: {"error": {"httpCode": 404, "message": "..."}}. */
@@ -697,9 +634,7 @@ document(otlp_json *d, int nested)
       rc = error_object(d);
       dl_js_pop(js);
     } else {
-      dl_js_push_key(js, k);
-      rc = dl_js_skip(js);
-      dl_js_pop(js);
+      rc = skip_member(js, k);
     }
     if (rc)
       return -1;
