@@ -492,13 +492,13 @@ restore (a failure to the next success) and median lead time for changes
            (print-json (list->vector
                         (map (lambda (f) (times->rfc3339 f '(since until))) figures)))
            (begin
-             (format #t "~20a ~12a ~6a ~8a ~8a ~12a ~10a~%" "SERVICE" "ENVIRONMENT" "DEPLOYS"
+             (format #t "~20a ~12a ~7a ~8a ~8a ~12a ~a~%" "SERVICE" "ENVIRONMENT" "DEPLOYS"
                      "PER DAY" "CFR" "RESTORE (h)" "LEAD (h)")
              (for-each
               (lambda (f)
                 (define (ref k) (assq-ref f k))
-                (format #t "~20a ~12a ~7a ~8,2f ~8a ~12a ~10a~%" (ref 'service) (ref 'environment)
-                        (ref 'deployments) (ref 'deployments-per-day)
+                (format #t "~20a ~12a ~7a ~8a ~8a ~12a ~a~%" (ref 'service) (ref 'environment)
+                        (ref 'deployments) (format #f "~,2f" (ref 'deployments-per-day))
                         (if (ref 'change-failure-rate)
                             (format #f "~,1f%" (* 100 (ref 'change-failure-rate)))
                             "-")
