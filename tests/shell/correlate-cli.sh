@@ -4,7 +4,8 @@
 set -u
 unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID TRACEPARENT TRACESTATE
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+stub=
+trap '[ -n "$stub" ] && kill $stub 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 export DEPLOY_LEDGER_DB="$tmp/ledger.db"
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 n=0
@@ -90,6 +91,27 @@ deploy-ledger correlate "$rid" --traces "$tmp/regions.json" >"$tmp/out" 2>"$tmp/
   && grep -q "^never reached: ap-southeast-1$" "$tmp/out" \
   && result ok "a rollout across regions: when each region got v2, and the one that never did" \
   || { result bad "regions in the summary: exit $st"; sed 's/^/# /' "$tmp/out" "$tmp/err"; }
+
+# The same traces from a Jaeger (v1 API) on loopback, asked for the
+# deployment's windows (baseline from 09:30, after until 11:00) in two
+# one-hour slices.
+guile --no-auto-compile "$abs_top_srcdir/tests/shell/jaeger-stub.scm" \
+  "$tmp/slow.json" "$tmp/port" "$tmp/requests" 2>"$tmp/stub.err" &
+stub=$!
+i=0; while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+deploy-ledger correlate "$id" --traces "jaeger:http://127.0.0.1:$(cat "$tmp/port")" >"$tmp/out" 2>"$tmp/err"; st=$?
+kill $stub 2>/dev/null; wait $stub 2>/dev/null
+[ $st -eq 11 ] && grep -Eq "^latency p99 +49.0 ms +130.0 ms" "$tmp/out" \
+  && grep -q "^jaeger-traces: 1 traces (3600 spans)" "$tmp/err" \
+  && grep -q "service=checkout" "$tmp/requests" \
+  && grep -q "start=1705311000000000" "$tmp/requests" \
+  && [ "$(grep -c "^/api/traces?" "$tmp/requests")" -eq 2 ] \
+  && grep -Eq "end=170531640000000[01]&" "$tmp/requests" \
+  && result ok "traces from Jaeger over the deployment's windows: the same verdict, the count on stderr" \
+  || { result bad "traces from Jaeger: exit $st"; sed 's/^/# /' "$tmp/out" "$tmp/err" "$tmp/requests" "$tmp/stub.err"; }
+deploy-ledger correlate "$id" --traces "jaeger:http://127.0.0.1:9" >"$tmp/out" 2>"$tmp/err"; st=$?
+[ $st -eq 6 ] && grep -q "127.0.0.1:9" "$tmp/err" && result ok "a Jaeger that does not answer: exit 6, naming it" \
+  || { result bad "a Jaeger that does not answer: exit $st"; sed 's/^/# /' "$tmp/err"; }
 
 deploy-ledger correlate "$id" >/dev/null 2>&1; st=$?
 [ $st -eq 2 ] && result ok "no --traces: usage error" || result bad "no --traces: exit $st"

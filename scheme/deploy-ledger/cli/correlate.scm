@@ -21,7 +21,10 @@ one in the same window, for a canary), with latency percentiles, error
 rate, throughput, significance tests and a verdict.
 
   --traces SOURCE   a trace file or directory (OTLP protobuf or JSON, Jaeger
-                    JSON, gzip or not); repeat for several
+                    JSON, gzip or not), or a tracing backend: jaeger:URL
+                    (a bare http:// or https:// URL is Jaeger too) or
+                    tempo:URL, asked for the service's traces over the
+                    deployment's windows; repeat for several
   --window D        the baseline and after windows (default: the
                     deployment's duration, at least 10m)
   --compare MODE    auto (default), canary or before-after
@@ -33,8 +36,26 @@ rate, throughput, significance tests and a verdict.
   --db FILE         the ledger file
 
 Exit status: 0 pass, 10 marginal, 11 fail (or no verdict); 2 to 5 as for
-every command (usage, not found, storage).
+every command (usage, not found, storage); 6 when a tracing backend could
+not be read; 1 for unreadable trace files.
 ")
+
+(define (trace-source spec d width lenient?)
+  "The spans SPEC names for deployment D: a file or directory, or the
+traces of D's service over D's windows (of WIDTH) from jaeger:URL, tempo:URL
+or a bare http(s) URL (Jaeger).  Backends report what they fetched on
+stderr."
+  (define (fetch fetcher url)
+    (let ((windows (deployment-windows d #:width width)))
+      (fetcher #:url url #:service (deployment-event-service-name d)
+               #:start (apply min (map window-start windows))
+               #:end (apply max (map window-end windows))
+               #:lenient? lenient? #:verbose? #t)))
+  (cond ((string-prefix? "jaeger:" spec) (fetch jaeger-traces (substring spec 7)))
+        ((string-prefix? "tempo:" spec) (fetch tempo-traces (substring spec 6)))
+        ((or (string-prefix? "http://" spec) (string-prefix? "https://" spec))
+         (fetch jaeger-traces spec))
+        (else (load-traces spec #:lenient? lenient?))))
 
 (define (command-correlate args)
   (define cmd "deploy-ledger correlate")
@@ -57,7 +78,8 @@ every command (usage, not found, storage).
                     (or (find-deployment l (car rest))
                         (usage-error "~a: no deployment with id \"~a\"" cmd (car rest))))))
             (traces (apply trace-set-merge
-                     (map (lambda (s) (load-traces s #:lenient? (option o 'lenient))) sources)))
+                     (map (lambda (s) (trace-source s d (option o 'window) (option o 'lenient)))
+                          sources)))
             (group-by (and (option o 'group-by)
                            (map string->symbol (string-split (option o 'group-by) #\,))))
             (percentiles (let ((p (option o 'percentiles "linear")))
