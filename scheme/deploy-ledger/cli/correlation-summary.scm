@@ -24,24 +24,28 @@
 (define (count-of x)
   (if (real? x) (format #f "~a" (inexact->exact (round x))) "-"))
 
-(define %figures
-  ;; Which figure, its label, and how to show a value and its change.
-  `((count "requests" ,count-of ,relative)
-    (throughput "throughput" ,(lambda (x) (if (real? x) (format #f "~,3f/s" x) "-")) ,relative)
-    (error-rate "error rate" ,percent
-                ,(lambda (change relative-change)
-                   (if (real? change) (format #f "~,2@f pp" (* 100 change)) "-")))
-    (mean "latency mean" ,ms ,relative)
-    (p50 "latency p50" ,ms ,relative)
-    (p90 "latency p90" ,ms ,relative)
-    (p95 "latency p95" ,ms ,relative)
-    (p99 "latency p99" ,ms ,relative)
-    (max "latency max" ,ms ,relative)))
+(define (relative-change cell)
+  (relative (assq-ref cell 'relative-change)))
 
-(define (change-text show-change cell)
-  (if (eq? show-change relative)
-      (relative (assq-ref cell 'relative-change))
-      (show-change (assq-ref cell 'change) (assq-ref cell 'relative-change))))
+(define (points-change cell)
+  ;; A change of a rate, in percentage points.
+  (let ((change (assq-ref cell 'change)))
+    (if (real? change) (format #f "~,2@f pp" (* 100 change)) "-")))
+
+(define (per-second x)
+  (if (real? x) (format #f "~,3f/s" x) "-"))
+
+(define %figures
+  ;; Which figure, its label, how to show its values, how to show its change.
+  `((count "requests" ,count-of ,relative-change)
+    (throughput "throughput" ,per-second ,relative-change)
+    (error-rate "error rate" ,percent ,points-change)
+    (mean "latency mean" ,ms ,relative-change)
+    (p50 "latency p50" ,ms ,relative-change)
+    (p90 "latency p90" ,ms ,relative-change)
+    (p95 "latency p95" ,ms ,relative-change)
+    (p99 "latency p99" ,ms ,relative-change)
+    (max "latency max" ,ms ,relative-change)))
 
 (define (print-figures comparison)
   (let* ((overall (assq-ref comparison 'overall))
@@ -55,7 +59,7 @@
            (when cell
              (format #t "~16a ~14a ~14a ~a~%" (cadr f)
                      (show (assq-ref cell 'control)) (show (assq-ref cell 'experiment))
-                     (change-text (cadddr f) cell)))))
+                     ((cadddr f) cell)))))
        %figures)
       (let ((t (assq-ref overall 'latency-test)))
         (when (and t (real? (assq-ref t 'shift)))
