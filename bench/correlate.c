@@ -14,9 +14,9 @@
  * --repeat R it runs R times and the best time is reported (the machine
  * is shared: the best run is the one least disturbed).  The result
  * goes to --out as CSV; a summary and one line of JSON go to stdout. */
-#include "dl.h"
-#include "dl-metrics.h"
-#include "dl-traceset.h"
+#include "deploy-ledger/deploy-ledger.h"
+#include "deploy-ledger/metrics.h"
+#include "deploy-ledger/trace-set.h"
 
 #include <errno.h>
 #include <math.h>

@@ -27,14 +27,14 @@ main(int argc, char **argv)
   dl_export_request req;
   standard_request(&a, BATCH, 1700000000000000000LL, &req);
 
-  dl_pb_encoder *enc = dl_pb_encoder_new();
+  dl_otlp_encoder *enc = dl_otlp_encoder_new();
   const uint8_t *ours;
   size_t ours_len = 0;
   long batches = 0;
   double t0 = now_s(), t;
   do {
     for (int i = 0; i < 100; i++)
-      if (dl_pb_encode(enc, &req, &ours, &ours_len, NULL))
+      if (dl_otlp_encode(enc, &req, &ours, &ours_len, NULL))
         return 1;
     batches += 100;
   } while ((t = now_s() - t0) < seconds);
@@ -79,7 +79,7 @@ main(int argc, char **argv)
          "\"json_spans_per_s\":%.0f,\"bytes_per_span\":%.1f}\n",
          ours_rate, pbc_rate, json_rate, (double) ours_len / BATCH);
   free(buf);
-  dl_pb_encoder_free(enc);
+  dl_otlp_encoder_free(enc);
   dl_arena_free(&a);
   return identical ? 0 : 1;
 }

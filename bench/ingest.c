@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 
 #define BATCH 100 /* spans per ResourceSpans / per Jaeger trace group */
 

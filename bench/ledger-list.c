@@ -4,7 +4,7 @@
    CMD defaults to "./pre-inst-env deploy-ledger"; --json times
    `list --json' instead of the table. */
 #define _GNU_SOURCE
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #ifndef BENCH_STANDARD_SPANS_H
 #define BENCH_STANDARD_SPANS_H
 
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 
 #include <stdio.h>
 

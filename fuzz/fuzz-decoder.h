@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 
 typedef int (*fuzz_decoder)(dl_trace_set *, const void *, size_t, const char *,
                             const dl_ingest_options *, dl_ingest_stats *, dl_error *);

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dl-correlate.h"
-#include "dl-correlation-json.h"
-#include "dl-mannwhitney.h"
-#include "dl-proportion.h"
-#include "dl-quantile.h"
+#include "deploy-ledger/correlate.h"
+#include "deploy-ledger/correlation-json.h"
+#include "deploy-ledger/mann-whitney.h"
+#include "deploy-ledger/proportion.h"
+#include "deploy-ledger/quantile.h"
 
 /* ---- JSON values to Scheme ---- */
 

@@ -4,7 +4,7 @@
 
 #include <libguile.h>
 
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 
 /* Raises the deploy-ledger condition for ERR from procedure WHO; never
    returns.  The condition type lives in (deploy-ledger core errors). */

@@ -1,6 +1,6 @@
 /* Encodes the spans of a peer fixture (tests/data/otlp/peer-spans.json)
    with deploy-ledger's encoder: encode-fixture FIXTURE OUT */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 
 #include <jansson.h>
 #include <stdio.h>

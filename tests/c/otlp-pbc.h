@@ -2,7 +2,7 @@
 #ifndef OTLP_PBC_H
 #define OTLP_PBC_H
 
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 typedef Opentelemetry__Proto__Common__V1__AnyValue PbAnyValue;

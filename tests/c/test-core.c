@@ -1,5 +1,5 @@
 /* Time, ids, hex and deployment types. */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -2,9 +2,9 @@
    its p50 is unchanged; a clean rollout passes; a 20% slower release
    fails; a three-region rollout reports when each region first served the
    new version, within one bucket, and names the regions that never did. */
-#include "dl-correlate.h"
-#include "dl-correlation-json.h"
-#include "dl-time.h"
+#include "deploy-ledger/correlate.h"
+#include "deploy-ledger/correlation-json.h"
+#include "deploy-ledger/time.h"
 #include "tap.h"
 #include "tracegen.h"
 

@@ -3,7 +3,7 @@
    the decoders.  Under the sanitizer build undefined behaviour or a leak
    fails the test (the clang-only checks, such as arithmetic on a null
    pointer, need the fuzz harness: build/fuzz/fuzz-decode FILE). */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include <stdlib.h>

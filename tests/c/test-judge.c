@@ -1,5 +1,5 @@
 /* The judge: classification of constructed cases, scores and verdicts. */
-#include "dl-judge.h"
+#include "deploy-ledger/judge.h"
 #include "tap.h"
 #include "tracegen.h"
 

@@ -1,6 +1,6 @@
 /* The ledger under several processes at once, and under SIGKILL. */
 #define _GNU_SOURCE
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include <signal.h>

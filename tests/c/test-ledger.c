@@ -1,6 +1,6 @@
 /* The ledger: records, transitions, queries, history, migrations, DORA,
    spool, and refusing files that are not ledgers. */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include <sqlite3.h>

@@ -1,7 +1,7 @@
 /* The metrics engine: hand-computed figures, and a reference built from
    plain sorting on random trace sets, for every mode and thread count. */
-#include "dl-metrics.h"
-#include "dl-time.h"
+#include "deploy-ledger/metrics.h"
+#include "deploy-ledger/time.h"
 #include "tap.h"
 #include "tracegen.h"
 

@@ -45,14 +45,14 @@ first_difference(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 }
 
 static void
-test_hand_vectors(dl_pb_encoder *enc)
+test_hand_vectors(dl_otlp_encoder *enc)
 {
   const uint8_t *out;
   size_t len;
   /* {resource_spans: [{}]} */
   dl_resource_spans empty = {0};
   dl_export_request req = {&empty, 1};
-  ok(dl_pb_encode(enc, &req, &out, &len, NULL) == DL_OK && len == 2 && out[0] == 0x0a
+  ok(dl_otlp_encode(enc, &req, &out, &len, NULL) == DL_OK && len == 2 && out[0] == 0x0a
        && out[1] == 0x00, "an empty ResourceSpans is 0a 00");
   /* {resource_spans: [{resource: {attributes: [{key: "k", value: {bool_value: false}}]}}]} */
   dl_kv kv = {{"k", 1}, dl_value_bool(0)};
@@ -60,20 +60,20 @@ test_hand_vectors(dl_pb_encoder *enc)
   req.resources = &one;
   static const uint8_t want[] = {0x0a, 0x0b, 0x0a, 0x09, 0x0a, 0x07, 0x0a, 0x01, 0x6b,
                                  0x12, 0x02, 0x10, 0x00};
-  ok(dl_pb_encode(enc, &req, &out, &len, NULL) == DL_OK && len == sizeof want
+  ok(dl_otlp_encode(enc, &req, &out, &len, NULL) == DL_OK && len == sizeof want
        && memcmp(out, want, len) == 0, "a false bool attribute is written: oneof members always are");
   /* A span with flags (field 16, a two-byte tag) and an empty status. */
   dl_span sp = {.trace_id = {1}, .span_id = {2}, .flags = 0x301, .has_status = 1};
   dl_scope_spans sc = {.spans = &sp, .n_spans = 1};
   dl_resource_spans rs = {.scopes = &sc, .n_scopes = 1};
   req.resources = &rs;
-  ok(dl_pb_encode(enc, &req, &out, &len, NULL) == DL_OK && len == 42
+  ok(dl_otlp_encode(enc, &req, &out, &len, NULL) == DL_OK && len == 42
        && memcmp(out + 34, "\x7a\x00\x85\x01\x01\x03\x00\x00", 8) == 0,
      "status 7a 00, then flags 85 01 and four little-endian bytes");
 }
 
 static void
-test_specification_example(dl_pb_encoder *enc)
+test_specification_example(dl_otlp_encoder *enc)
 {
   size_t len;
   unsigned char *bin = read_file(data_path("otlp/trace.protobuf-bin"), &len);
@@ -90,7 +90,7 @@ test_specification_example(dl_pb_encoder *enc)
   model_from_pbc(&a, m->resource_spans, m->n_resource_spans, &req);
   const uint8_t *out;
   size_t out_len;
-  ok(dl_pb_encode(enc, &req, &out, &out_len, NULL) == DL_OK && out_len == len
+  ok(dl_otlp_encode(enc, &req, &out, &out_len, NULL) == DL_OK && out_len == len
        && memcmp(out, bin, len) == 0, "our encoder writes the same 214 bytes");
   ok(req.n_resources == 1 && req.resources[0].scopes[0].n_spans == 1
        && req.resources[0].scopes[0].spans[0].kind == 2
@@ -102,7 +102,7 @@ test_specification_example(dl_pb_encoder *enc)
 }
 
 static void
-test_randomized(dl_pb_encoder *enc)
+test_randomized(dl_otlp_encoder *enc)
 {
   uint64_t seed = 0x9e3779b97f4a7c15ULL;
   size_t mismatches = 0, spans = 0, bytes = 0, kinds[8] = {0};
@@ -120,7 +120,7 @@ test_randomized(dl_pb_encoder *enc)
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(m, want);
     const uint8_t *got;
     size_t got_len;
-    int rc = dl_pb_encode(enc, &req, &got, &got_len, NULL);
+    int rc = dl_otlp_encode(enc, &req, &got, &got_len, NULL);
     if (rc || got_len != want_len || memcmp(got, want, want_len) != 0) {
       if (mismatches++ < 5)
         tap_diag("request %d differs: %zu vs %zu bytes, first difference at byte %zu", i,
@@ -265,11 +265,11 @@ main(void)
     printf("1..0 # SKIP the encoder writes fixed-width fields for little-endian hosts\n");
     return 0;
   }
-  dl_pb_encoder *enc = dl_pb_encoder_new();
+  dl_otlp_encoder *enc = dl_otlp_encoder_new();
   test_hand_vectors(enc);
   test_specification_example(enc);
   test_randomized(enc);
   test_json();
-  dl_pb_encoder_free(enc);
+  dl_otlp_encoder_free(enc);
   return tap_done();
 }

@@ -1,7 +1,7 @@
 /* The project's OTLP .proto files, compiled by protoc-c, read the binary
    example of opentelemetry-proto and write it back byte for byte: the
    field numbers and types are upstream's. */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"

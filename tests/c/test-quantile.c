@@ -1,7 +1,7 @@
 /* Exact quantiles by selection, against hand-computed figures and a
    sort-based reference; the DDSketch against the exact path. */
-#include "dl-ddsketch.h"
-#include "dl-quantile.h"
+#include "deploy-ledger/ddsketch.h"
+#include "deploy-ledger/quantile.h"
 #include "tap.h"
 
 #include <math.h>

@@ -1,11 +1,11 @@
 /* Mann-Whitney U, Hodges-Lehmann, the exact distribution, the normal
    quantile and the two-proportion comparison, against published values. */
-#include "dl-mannwhitney.h"
-#include "dl-normal.h"
-#include "dl-pairdiff.h"
-#include "dl-proportion.h"
-#include "dl-sort.h"
-#include "dl-wilcoxon.h"
+#include "deploy-ledger/mann-whitney.h"
+#include "stats/normal.h"
+#include "stats/pairdiff.h"
+#include "deploy-ledger/proportion.h"
+#include "stats/sort.h"
+#include "stats/wilcoxon.h"
 #include "tap.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* W3C Trace Context: cases from the specification's text, its examples and
    the edge cases of its test suite. */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The trace set: interning, appending, growth, columns, origins, kept
    attributes, filters, merge, distinct values, memory per row. */
-#include "dl.h"
+#include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
 
 #include <stdio.h>

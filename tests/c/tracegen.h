@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dl-traceset.h"
+#include "deploy-ledger/trace-set.h"
 
 static uint64_t tg_state = 0x853c49e6748fea9bULL;
 

@@ -14,10 +14,11 @@ else
 fi
 site="$tmp/share/guile/site/$v" ccache="$tmp/lib/guile/$v/site-ccache" ext="$tmp/lib/guile/$v/extensions"
 if [ -f "$site/deploy-ledger/integrations/tracing.scm" ] && [ -f "$ccache/deploy-ledger/integrations/tracing.go" ] \
-   && [ -f "$ext/libguile-deploy-ledger.so" ] && [ -f "$tmp/include/dl.h" ] && [ -f "$tmp/lib/libdeployledger.so" ]; then
-  echo "ok 2 - modules, compiled modules, extension, header and library installed"
+   && [ -f "$ext/libguile-deploy-ledger.so" ] && [ -f "$tmp/include/deploy-ledger/deploy-ledger.h" ] \
+   && [ -f "$tmp/lib/pkgconfig/deploy-ledger.pc" ] && [ -f "$tmp/lib/libdeployledger.so" ]; then
+  echo "ok 2 - modules, compiled modules, extension, headers, library and pkg-config file installed"
 else
-  echo "not ok 2 - modules, compiled modules, extension, header and library installed"
+  echo "not ok 2 - modules, compiled modules, extension, headers, library and pkg-config file installed"
   find "$tmp" -type f | sed 's/^/# /'
 fi
 if [ "$ccache/deploy-ledger/integrations/tracing.go" -nt "$site/deploy-ledger/integrations/tracing.scm" ] \

@@ -1,0 +1,188 @@
+/* The ledger: an append-only history of deployments in one SQLite file.
+ *
+ * Rows are never updated or deleted: a deployment is inserted once, and
+ * every status transition, attribute change and region or stage event is
+ * appended to its history.  Its current state is derived from that history.
+ * The export spool lives in the same database and is written in the same
+ * transaction as the event that produced it. */
+#ifndef DL_LEDGER_H
+#define DL_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deployment.h"
+#include "error.h"
+
+/* The schema version this code writes; older files are migrated on open. */
+#define DL_LEDGER_SCHEMA_VERSION 2
+
+typedef struct dl_ledger dl_ledger;
+
+/* The ledger path: DEPLOY_LEDGER_DB, else $XDG_DATA_HOME/deploy-ledger/
+   ledger.db, else ~/.local/share/deploy-ledger/ledger.db. */
+int dl_ledger_default_path(char *buf, size_t size, dl_error *err) DL_MUST_CHECK;
+
+/* Opens (creating when absent, with its directory) the ledger at PATH, or
+   at the default path when PATH is NULL.  A file that is not SQLite is
+   refused and left untouched; a schema newer than this code is
+   DL_ESCHEMA; a file without write permission opens read-only, and
+   writes to it fail with DL_ESTORAGE naming it. */
+int dl_ledger_open(const char *path, dl_ledger **out, dl_error *err) DL_MUST_CHECK;
+
+/* Closes the ledger; NULL is harmless. */
+void dl_ledger_close(dl_ledger *ledger);
+
+/* The file path (borrowed). */
+const char *dl_ledger_path(const dl_ledger *ledger);
+
+/* An encoded batch of spans to export, spooled with the event. */
+typedef struct dl_spool_item {
+  const void *payload;
+  size_t size;
+  int span_count;
+  const char *content_type; /* e.g. "application/x-protobuf" */
+} dl_spool_item;
+
+/* Records a new deployment.  Assigns an id when D has none and a trace
+   context when it has none (a child of PARENT when given).  D's status is
+   its initial status.  SPOOL items (N_SPOOL, may be 0) are inserted in the
+   same transaction. */
+int dl_ledger_record(dl_ledger *ledger, dl_deployment *d, const dl_trace_context *parent,
+                     const dl_spool_item *spool, size_t n_spool, dl_error *err) DL_MUST_CHECK;
+
+/* Moves deployment ID (full or unique prefix) to status TO at time AT
+   (DL_TIME_NONE: now).  A transition the lifecycle forbids is
+   DL_ETRANSITION naming both states.  On success *UPDATED (when not NULL)
+   receives the new state, owned by the caller. */
+int dl_ledger_transition(dl_ledger *ledger, const char *id, dl_deploy_status to, int64_t at,
+                         const char *actor, const char *reason,
+                         const dl_spool_item *spool, size_t n_spool,
+                         dl_deployment **updated, dl_error *err) DL_MUST_CHECK;
+
+/* Appends an attribute change. */
+int dl_ledger_set_attribute(dl_ledger *ledger, const char *id, const char *key,
+                            const char *value, int64_t at, const char *actor,
+                            dl_error *err) DL_MUST_CHECK;
+
+/* Appends a region or stage event: NAME reached STATUS at AT. */
+int dl_ledger_stage(dl_ledger *ledger, const char *id, const char *name,
+                    dl_deploy_status status, int64_t at, const dl_spool_item *spool,
+                    size_t n_spool, dl_error *err) DL_MUST_CHECK;
+
+/* The current state of deployment ID (full id or unique prefix).  Unknown
+   is DL_ENOTFOUND, a prefix of several DL_EAMBIGUOUS. */
+int dl_ledger_find(dl_ledger *ledger, const char *id, dl_deployment **out,
+                   dl_error *err) DL_MUST_CHECK;
+
+/* Which deployments to list; every field unset matches everything. */
+typedef struct dl_query {
+  const char *service;
+  const char *environment;
+  int status;            /* a dl_deploy_status, or -1 for any */
+  int64_t since, until;  /* started in [since, until); DL_TIME_NONE: open */
+  size_t limit;          /* 0: no limit */
+  int latest;            /* nonzero: only the newest per service and environment */
+} dl_query;
+
+void dl_query_init(dl_query *q);
+
+/* Deployments matching Q, newest first, into a new array *OUT of *N
+   deployments; free with dl_deployment_list_free. */
+int dl_ledger_query(dl_ledger *ledger, const dl_query *q, dl_deployment ***out, size_t *n,
+                    dl_error *err) DL_MUST_CHECK;
+void dl_deployment_list_free(dl_deployment **list, size_t n);
+
+typedef enum dl_history_kind {
+  DL_HISTORY_CREATED,
+  DL_HISTORY_STATUS,
+  DL_HISTORY_ATTRIBUTE,
+  DL_HISTORY_STAGE
+} dl_history_kind;
+
+const char *dl_history_kind_name(dl_history_kind kind);
+
+/* One entry of a deployment's history.  Unused strings are NULL. */
+typedef struct dl_history_entry {
+  int64_t seq;
+  int64_t at;
+  dl_history_kind kind;
+  int status;            /* created, status, stage: a dl_deploy_status; else -1 */
+  char *actor;
+  char *reason;
+  char *key;             /* attribute: key; stage: region or stage name */
+  char *value;           /* attribute: value */
+} dl_history_entry;
+
+/* The history of deployment ID, oldest first. */
+int dl_ledger_history(dl_ledger *ledger, const char *id, dl_history_entry **out, size_t *n,
+                      dl_error *err) DL_MUST_CHECK;
+void dl_history_free(dl_history_entry *entries, size_t n);
+
+/* DORA figures of one service and environment over [since, until). */
+typedef struct dl_dora {
+  char *service;
+  char *environment;
+  int64_t since, until;
+  long deployments;            /* started in the period */
+  double per_day;              /* deployment frequency */
+  long finished;               /* reached a final status */
+  long failed;                 /* ended failed or rolled back */
+  double change_failure_rate;  /* failed / finished; -1 when none finished */
+  long restores;               /* failures followed by a success */
+  int64_t time_to_restore;     /* median ns; -1 when no restore */
+  long lead_samples;           /* successes with a commit time */
+  int64_t lead_time;           /* median ns from commit to success; -1 when none */
+} dl_dora;
+
+/* DORA figures per service and environment (only SERVICE and ENVIRONMENT
+   when not NULL) over [SINCE, UNTIL). */
+int dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment,
+                   int64_t since, int64_t until, dl_dora **out, size_t *n,
+                   dl_error *err) DL_MUST_CHECK;
+void dl_dora_free(dl_dora *figures, size_t n);
+
+/* The export spool. */
+typedef struct dl_spool_entry {
+  int64_t id;
+  char *deployment_id;
+  int64_t created;
+  char *content_type;
+  int span_count;
+  void *payload;
+  size_t size;
+  int attempts;
+  int64_t next_attempt;  /* DL_TIME_NONE: at once */
+  char *last_error;
+  /* dead letters only */
+  int64_t failed;
+  int http_status;
+  char *response_body;
+  char *reason;
+} dl_spool_entry;
+
+/* Pending items due at NOW (next attempt unset or <= NOW), oldest first,
+   at most LIMIT (0: all). */
+int dl_ledger_spool_pending(dl_ledger *ledger, size_t limit, int64_t now,
+                            dl_spool_entry **out, size_t *n, dl_error *err) DL_MUST_CHECK;
+/* Every pending item, due or not, and every dead letter. */
+int dl_ledger_spool_list(dl_ledger *ledger, int dead, dl_spool_entry **out, size_t *n,
+                         dl_error *err) DL_MUST_CHECK;
+void dl_spool_entries_free(dl_spool_entry *entries, size_t n);
+
+/* Spools ITEMS for deployment ID (full or unique prefix) in a
+   transaction of their own, for spans made outside an event. */
+int dl_ledger_spool_add(dl_ledger *ledger, const char *id, const dl_spool_item *items, size_t n,
+                        dl_error *err) DL_MUST_CHECK;
+
+/* The collector accepted item ID: delete it. */
+int dl_ledger_spool_ack(dl_ledger *ledger, int64_t id, dl_error *err) DL_MUST_CHECK;
+/* A temporary failure: try again at NEXT_ATTEMPT. */
+int dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
+                                const char *error_text, dl_error *err) DL_MUST_CHECK;
+/* A permanent failure: move the item to the dead letters. */
+int dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status,
+                                const char *body, const char *reason,
+                                dl_error *err) DL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,80 @@
+/* Trace sources over HTTP: Jaeger (api/v3 of Jaeger v2, or the v1 JSON
+ * API) and Grafana Tempo, fetched into a trace set.
+ *
+ * A time window is fetched in slices (DL default: one hour) so that no
+ * single request hits the backend's limit; a slice whose answer holds
+ * `limit' traces is split in two and fetched again, down to one second.
+ * Traces met twice (at a slice boundary) are kept once.  All HTTP goes
+ * through libcurl with timeouts, and retries with exponential backoff on
+ * 429, 5xx and network errors (honouring Retry-After).  Credentials come
+ * from the environment only -- PREFIX_TOKEN (bearer) or PREFIX_USER and
+ * PREFIX_PASSWORD (basic), with PREFIX "DEPLOY_LEDGER_JAEGER" or
+ * "DEPLOY_LEDGER_TEMPO" unless the options name another -- and are never
+ * printed: errors show URLs without user information. */
+#ifndef DL_SOURCES_H
+#define DL_SOURCES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ingest.h"
+#include "trace-set.h"
+
+typedef struct dl_http_options {
+  long timeout_ms;         /* whole request (default 30000) */
+  long connect_timeout_ms; /* default 5000 */
+  int retries;             /* further attempts after a 429, 5xx or network error (default 3) */
+  long backoff_ms;         /* first pause, doubled each retry, at most 30 s (default 250) */
+  const char *credentials; /* environment prefix; NULL: the source's default; "" none */
+  size_t max_bytes;        /* largest response body (default 1 GiB) */
+} dl_http_options;
+
+/* Fills O with the defaults above. */
+void dl_http_options_init(dl_http_options *o);
+
+enum { DL_JAEGER_API_AUTO = 0, DL_JAEGER_API_V3 = 3, DL_JAEGER_API_V1 = 1 };
+
+typedef struct dl_trace_query {
+  const char *url;       /* base URL: http://jaeger:16686, http://tempo:3200 */
+  const char *service;   /* service name (Jaeger: required) */
+  const char *operation; /* Jaeger: span name, optional */
+  const char *traceql;   /* Tempo: a TraceQL query; default {resource.service.name="SERVICE"} */
+  int64_t start, end;    /* the window, ns since the epoch, start < end */
+  int limit;             /* traces per request (default 1000) */
+  int64_t slice;         /* slice length in ns (default one hour) */
+  int api;               /* Jaeger: DL_JAEGER_API_* */
+} dl_trace_query;
+
+void dl_trace_query_init(dl_trace_query *q);
+
+typedef struct dl_fetch_stats {
+  size_t requests; /* HTTP requests made, retries included */
+  size_t retries;
+  size_t slices;   /* windows asked for (after splitting) */
+  size_t splits;   /* slices split because they hit the limit */
+  size_t traces;   /* distinct traces added */
+  size_t spans;    /* spans added */
+  int api;         /* Jaeger: the API used */
+} dl_fetch_stats;
+
+/* Fetches the traces of Q from Jaeger into SET.  On failure SET is left
+   as it was.  HTTP, INGEST and STATS may be NULL. */
+int dl_jaeger_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_options *http,
+                    const dl_ingest_options *ingest, dl_fetch_stats *stats,
+                    dl_error *err) DL_MUST_CHECK;
+
+/* The services Jaeger knows, sorted: *NAMES is a malloc'ed array of
+   malloc'ed strings (free with dl_string_list_free). */
+int dl_jaeger_services(const char *url, int api, const dl_http_options *http, char ***names,
+                       size_t *n, dl_error *err) DL_MUST_CHECK;
+
+/* Fetches the traces of Q from Tempo: /api/search (TraceQL, start and end
+   in seconds), then /api/traces/<id> for each trace found. */
+int dl_tempo_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_options *http,
+                   const dl_ingest_options *ingest, dl_fetch_stats *stats,
+                   dl_error *err) DL_MUST_CHECK;
+
+void dl_string_list_free(char **names, size_t n);
+
+#endif

@@ -1,0 +1,345 @@
+/* Opening the ledger: paths, file checks, schema migrations. */
+#define _GNU_SOURCE
+#include "ledger/sqlite.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Schema migrations: entry N moves a file from version N to N + 1. */
+static const char *const migrations[DL_LEDGER_SCHEMA_VERSION] = {
+  /* 0 -> 1: deployments and their append-only history */
+  "CREATE TABLE deployments ("
+  "  id TEXT PRIMARY KEY, service TEXT NOT NULL, version TEXT NOT NULL,"
+  "  previous_version TEXT, type TEXT NOT NULL, environment TEXT NOT NULL,"
+  "  regions TEXT NOT NULL DEFAULT '', started_ns INTEGER NOT NULL, actor TEXT,"
+  "  commit_sha TEXT, commit_ns INTEGER, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,"
+  "  trace_flags INTEGER NOT NULL, tracestate TEXT NOT NULL DEFAULT '',"
+  "  parent_span_id TEXT, recorded_ns INTEGER NOT NULL);"
+  "CREATE INDEX deployments_by_service ON deployments(service, environment, started_ns);"
+  "CREATE INDEX deployments_by_start ON deployments(started_ns);"
+  "CREATE TABLE history ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  deployment_id TEXT NOT NULL REFERENCES deployments(id),"
+  "  at_ns INTEGER NOT NULL, kind TEXT NOT NULL, status TEXT, actor TEXT, reason TEXT,"
+  "  key TEXT, value TEXT);"
+  "CREATE INDEX history_by_deployment ON history(deployment_id, seq);"
+  "CREATE TRIGGER deployments_no_update BEFORE UPDATE ON deployments"
+  "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+  "CREATE TRIGGER deployments_no_delete BEFORE DELETE ON deployments"
+  "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+  "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+  "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+  "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+  "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;",
+  /* 1 -> 2: the export spool and its dead letters */
+  "CREATE TABLE spool ("
+  "  id INTEGER PRIMARY KEY, deployment_id TEXT, created_ns INTEGER, content_type TEXT,"
+  "  span_count INTEGER, payload BLOB, attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_attempt_ns INTEGER, last_error TEXT);"
+  "CREATE TABLE dead_letter ("
+  "  id INTEGER PRIMARY KEY, deployment_id TEXT, created_ns INTEGER, failed_ns INTEGER,"
+  "  span_count INTEGER, content_type TEXT, payload BLOB, http_status INTEGER,"
+  "  response_body TEXT, reason TEXT);",
+};
+
+int
+dl_ledger_fail(dl_ledger *ledger, int rc, const char *what, dl_error *err)
+{
+  const char *path = ledger ? ledger->path : "?";
+  int base = rc & 0xff;
+  if (base == SQLITE_READONLY || (ledger && ledger->read_only && base != SQLITE_BUSY))
+    return dl_fail(err, DL_ESTORAGE, "ledger %s is read-only: cannot %s", path, what);
+  if (base == SQLITE_BUSY)
+    return dl_fail(err, DL_ESTORAGE, "ledger %s is locked by another writer: cannot %s", path,
+                   what);
+  const char *msg = ledger && ledger->db ? sqlite3_errmsg(ledger->db) : sqlite3_errstr(rc);
+  dl_fail(err, DL_ESTORAGE, "ledger %s: cannot %s: %s", path, what, msg);
+  dl_error_at(err, path, -1, -1, -1);
+  return DL_ESTORAGE;
+}
+
+int
+dl_ledger_prepare(dl_ledger *ledger, const char *sql, sqlite3_stmt **stmt, dl_error *err)
+{
+  int rc = sqlite3_prepare_v2(ledger->db, sql, -1, stmt, NULL);
+  return rc == SQLITE_OK ? DL_OK : dl_ledger_fail(ledger, rc, "prepare a query", err);
+}
+
+int
+dl_ledger_begin(dl_ledger *ledger, dl_error *err)
+{
+  int rc = sqlite3_exec(ledger->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  return rc == SQLITE_OK ? DL_OK : dl_ledger_fail(ledger, rc, "begin a transaction", err);
+}
+
+int
+dl_ledger_commit(dl_ledger *ledger, dl_error *err)
+{
+  int rc = sqlite3_exec(ledger->db, "COMMIT", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    return DL_OK;
+  dl_ledger_fail(ledger, rc, "commit", err);
+  dl_ledger_rollback(ledger);
+  return DL_ESTORAGE;
+}
+
+void
+dl_ledger_rollback(dl_ledger *ledger)
+{
+  if (!sqlite3_get_autocommit(ledger->db))
+    sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+char *
+dl_sqlite_strdup(sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *s = sqlite3_column_text(stmt, col);
+  return s ? strdup((const char *) s) : NULL;
+}
+
+int
+dl_sqlite_bind_text(sqlite3_stmt *stmt, int col, const char *s)
+{
+  return s ? sqlite3_bind_text(stmt, col, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, col);
+}
+
+int
+dl_sqlite_bind_time(sqlite3_stmt *stmt, int col, int64_t ns)
+{
+  return ns == DL_TIME_NONE ? sqlite3_bind_null(stmt, col) : sqlite3_bind_int64(stmt, col, ns);
+}
+
+int64_t
+dl_sqlite_time(sqlite3_stmt *stmt, int col)
+{
+  return sqlite3_column_type(stmt, col) == SQLITE_NULL ? DL_TIME_NONE
+                                                       : sqlite3_column_int64(stmt, col);
+}
+
+int
+dl_ledger_default_path(char *buf, size_t size, dl_error *err)
+{
+  const char *explicit = getenv("DEPLOY_LEDGER_DB");
+  const char *xdg = getenv("XDG_DATA_HOME");
+  const char *home = getenv("HOME");
+  int n;
+  if (explicit && *explicit)
+    n = snprintf(buf, size, "%s", explicit);
+  else if (xdg && *xdg == '/')
+    n = snprintf(buf, size, "%s/deploy-ledger/ledger.db", xdg);
+  else if (home && *home)
+    n = snprintf(buf, size, "%s/.local/share/deploy-ledger/ledger.db", home);
+  else
+    return dl_fail(err, DL_EINVAL,
+                   "no ledger path: set DEPLOY_LEDGER_DB, XDG_DATA_HOME or HOME");
+  if (n < 0 || (size_t) n >= size)
+    return dl_fail(err, DL_ERANGE, "ledger path is too long");
+  return DL_OK;
+}
+
+/* mkdir -p of the directory part of PATH. */
+static int
+make_parent_dirs(const char *path, dl_error *err)
+{
+  char *dir = strdup(path);
+  if (!dir)
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+      int rc = dl_fail(err, DL_EIO, "cannot create directory %s for the ledger: %s", dir,
+                       strerror(errno));
+      free(dir);
+      return rc;
+    }
+    *p = '/';
+  }
+  free(dir);
+  return DL_OK;
+}
+
+/* Refuses an existing file that is not SQLite, before SQLite touches it. */
+static int
+check_sqlite_header(const char *path, dl_error *err)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return dl_fail(err, DL_EIO, "cannot read ledger %s: %s", path, strerror(errno));
+  char header[16];
+  size_t got = fread(header, 1, sizeof header, f);
+  fclose(f);
+  if (got == 0)
+    return DL_OK; /* an empty file becomes a new ledger */
+  if (got < sizeof header || memcmp(header, "SQLite format 3", 16) != 0) {
+    dl_fail(err, DL_ESTORAGE, "%s is not a deploy-ledger database (not an SQLite file); "
+            "it was left untouched", path);
+    dl_error_at(err, path, -1, -1, 0);
+    return DL_ESTORAGE;
+  }
+  return DL_OK;
+}
+
+static int
+query_int(dl_ledger *ledger, const char *sql, int *out, dl_error *err)
+{
+  sqlite3_stmt *stmt;
+  int rc = dl_ledger_prepare(ledger, sql, &stmt, err);
+  if (rc)
+    return rc;
+  int step = sqlite3_step(stmt);
+  if (step == SQLITE_ROW)
+    *out = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (step != SQLITE_ROW && step != SQLITE_DONE)
+    return dl_ledger_fail(ledger, step, "read the schema", err);
+  return DL_OK;
+}
+
+/* Refuses an SQLite database that holds other tables but no ledger, and
+   one newer than this code. */
+static int
+check_schema(dl_ledger *ledger, int *version, dl_error *err)
+{
+  int tables = 0, ours = 0;
+  int rc = query_int(ledger, "PRAGMA user_version", version, err);
+  if (!rc)
+    rc = query_int(ledger, "SELECT count(*) FROM sqlite_master", &tables, err);
+  if (!rc)
+    rc = query_int(ledger,
+                   "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='deployments'",
+                   &ours, err);
+  if (rc)
+    return rc;
+  if (tables > 0 && (!ours || *version == 0))
+    return dl_fail(err, DL_ESTORAGE,
+                   "%s is an SQLite database but not a deploy-ledger ledger; it was left untouched",
+                   ledger->path);
+  if (*version > DL_LEDGER_SCHEMA_VERSION)
+    return dl_fail(err, DL_ESCHEMA,
+                   "ledger %s has schema version %d, newer than this deploy-ledger knows (%d); "
+                   "upgrade deploy-ledger",
+                   ledger->path, *version, DL_LEDGER_SCHEMA_VERSION);
+  return DL_OK;
+}
+
+/* Applies the missing migrations in one transaction; another process may
+   have migrated meanwhile, so the version is read again inside it. */
+static int
+migrate(dl_ledger *ledger, dl_error *err)
+{
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  int version = 0;
+  rc = check_schema(ledger, &version, err);
+  for (int v = version; !rc && v < DL_LEDGER_SCHEMA_VERSION; v++) {
+    int sql = sqlite3_exec(ledger->db, migrations[v], NULL, NULL, NULL);
+    if (sql != SQLITE_OK)
+      rc = dl_ledger_fail(ledger, sql, "migrate the schema", err);
+  }
+  if (!rc && version < DL_LEDGER_SCHEMA_VERSION) {
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", DL_LEDGER_SCHEMA_VERSION);
+    int sql = sqlite3_exec(ledger->db, pragma, NULL, NULL, NULL);
+    if (sql != SQLITE_OK)
+      rc = dl_ledger_fail(ledger, sql, "record the schema version", err);
+  }
+  if (rc) {
+    dl_ledger_rollback(ledger);
+    return rc;
+  }
+  return dl_ledger_commit(ledger, err);
+}
+
+int
+dl_ledger_open(const char *path, dl_ledger **out, dl_error *err)
+{
+  char fallback[4096];
+  *out = NULL;
+  if (!path) {
+    int rc = dl_ledger_default_path(fallback, sizeof fallback, err);
+    if (rc)
+      return rc;
+    path = fallback;
+  }
+  struct stat st;
+  int exists = stat(path, &st) == 0;
+  if (exists && !S_ISREG(st.st_mode))
+    return dl_fail(err, DL_ESTORAGE, "ledger %s is not a regular file", path);
+  int rc = exists ? check_sqlite_header(path, err) : make_parent_dirs(path, err);
+  if (rc)
+    return rc;
+
+  dl_ledger *ledger = calloc(1, sizeof *ledger);
+  if (!ledger || !(ledger->path = strdup(path))) {
+    free(ledger);
+    return dl_fail(err, DL_ENOMEM, "out of memory opening the ledger");
+  }
+  /* No write permission for anyone: read-only, even for root. */
+  ledger->read_only = exists && (st.st_mode & 0222) == 0;
+  int flags = ledger->read_only ? SQLITE_OPEN_READONLY
+                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int sql = sqlite3_open_v2(path, &ledger->db, flags, NULL);
+  if (sql != SQLITE_OK) {
+    rc = dl_ledger_fail(ledger, sql, "open", err);
+    dl_ledger_close(ledger);
+    return rc;
+  }
+  sqlite3_busy_timeout(ledger->db, 30000);
+  sqlite3_extended_result_codes(ledger->db, 1);
+
+  /* The schema's checks read one snapshot: another process may be
+     creating this very ledger meanwhile. */
+  int version = 0;
+  sql = sqlite3_exec(ledger->db, "BEGIN", NULL, NULL, NULL);
+  rc = sql == SQLITE_OK ? check_schema(ledger, &version, err)
+                        : dl_ledger_fail(ledger, sql, "read the schema", err);
+  dl_ledger_rollback(ledger);
+  if (!rc && ledger->read_only && version < DL_LEDGER_SCHEMA_VERSION)
+    rc = dl_fail(err, DL_ESTORAGE,
+                 "ledger %s is read-only and has schema version %d; open it writable once "
+                 "to migrate it to %d", path, version, DL_LEDGER_SCHEMA_VERSION);
+  if (!rc && !ledger->read_only) {
+    /* Switching a new file to WAL takes a lock SQLite's busy handler does
+       not wait for: another process creating the same ledger makes it
+       fail at once, so wait here as the busy timeout would. */
+    for (int waited = 0;; waited += 10) {
+      sql = sqlite3_exec(ledger->db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                         "PRAGMA foreign_keys=ON;",
+                         NULL, NULL, NULL);
+      if ((sql & 0xff) != SQLITE_BUSY || waited >= 30000)
+        break;
+      sqlite3_sleep(10);
+    }
+    rc = sql == SQLITE_OK ? migrate(ledger, err) : dl_ledger_fail(ledger, sql, "set WAL mode", err);
+  }
+  if (rc) {
+    dl_ledger_close(ledger);
+    return rc;
+  }
+  *out = ledger;
+  return DL_OK;
+}
+
+void
+dl_ledger_close(dl_ledger *ledger)
+{
+  if (!ledger)
+    return;
+  sqlite3_close_v2(ledger->db);
+  free(ledger->path);
+  free(ledger);
+}
+
+const char *
+dl_ledger_path(const dl_ledger *ledger)
+{
+  return ledger->path;
+}

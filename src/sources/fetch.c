@@ -1,0 +1,249 @@
+/* The shared machinery of the HTTP sources: slicing, decoding answers,
+   keeping each trace once. */
+#include "sources/fetch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+dl_trace_query_init(dl_trace_query *q)
+{
+  memset(q, 0, sizeof *q);
+  q->limit = 1000;
+  q->slice = 3600LL * 1000000000LL;
+}
+
+void
+dl_string_list_free(char **names, size_t n)
+{
+  if (!names)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+int
+dl_fetch_begin(dl_fetch *f, dl_trace_set *set, const dl_http_options *http,
+               const char *default_prefix, const dl_ingest_options *ingest, dl_error *err)
+{
+  memset(f, 0, sizeof *f);
+  f->set = set;
+  f->base = dl_trace_set_count(set);
+  if (ingest)
+    f->ingest = *ingest;
+  else
+    dl_ingest_options_init(&f->ingest);
+  f->http = dl_http_new(http, default_prefix, err);
+  return f->http ? DL_OK : err && err->code ? err->code : DL_ENOMEM;
+}
+
+int
+dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
+{
+  if (rc)
+    dl_trace_set_truncate(f->set, f->base);
+  if (f->http) {
+    f->stats.requests = dl_http_requests(f->http);
+    f->stats.retries = dl_http_retries(f->http);
+  }
+  if (stats) {
+    *stats = f->stats;
+    if (rc) {
+      stats->traces = 0;
+      stats->spans = 0;
+    }
+  }
+  dl_http_free(f->http);
+  free(f->ids);
+  f->http = NULL;
+  f->ids = NULL;
+  return rc;
+}
+
+/* ---- the set of trace ids ---- */
+
+static size_t
+id_slot(const uint8_t id[16], size_t mask)
+{
+  uint64_t a, b;
+  memcpy(&a, id, 8);
+  memcpy(&b, id + 8, 8);
+  uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+  return (size_t) (h >> 17) & mask;
+}
+
+/* The all-zero id marks an empty slot; a real zero id is kept aside. */
+static const uint8_t zero_id[16];
+
+int
+dl_fetch_seen(const dl_fetch *f, const uint8_t id[16])
+{
+  if (!f->cap_ids)
+    return 0;
+  if (memcmp(id, zero_id, 16) == 0)
+    return memcmp(f->ids[f->cap_ids], zero_id, 16) != 0; /* the sentinel slot */
+  size_t mask = f->cap_ids - 1;
+  for (size_t i = id_slot(id, mask);; i = (i + 1) & mask) {
+    if (memcmp(f->ids[i], zero_id, 16) == 0)
+      return 0;
+    if (memcmp(f->ids[i], id, 16) == 0)
+      return 1;
+  }
+}
+
+int
+dl_fetch_note_id(dl_fetch *f, const uint8_t id[16])
+{
+  if (f->n_ids * 2 >= f->cap_ids) {
+    size_t cap = f->cap_ids ? f->cap_ids * 2 : 256;
+    /* One extra slot after the table records whether id 0 was taken. */
+    uint8_t(*ids)[16] = calloc(cap + 1, 16);
+    if (!ids)
+      return DL_ENOMEM;
+    for (size_t i = 0; i < f->cap_ids; i++) {
+      if (memcmp(f->ids[i], zero_id, 16) == 0)
+        continue;
+      size_t j = id_slot(f->ids[i], cap - 1);
+      while (memcmp(ids[j], zero_id, 16) != 0)
+        j = (j + 1) & (cap - 1);
+      memcpy(ids[j], f->ids[i], 16);
+    }
+    if (f->cap_ids)
+      memcpy(ids[cap], f->ids[f->cap_ids], 16);
+    free(f->ids);
+    f->ids = ids;
+    f->cap_ids = cap;
+  }
+  if (memcmp(id, zero_id, 16) == 0) {
+    f->ids[f->cap_ids][0] = 1;
+    return DL_OK;
+  }
+  size_t mask = f->cap_ids - 1;
+  for (size_t i = id_slot(id, mask);; i = (i + 1) & mask) {
+    if (memcmp(f->ids[i], id, 16) == 0)
+      return DL_OK;
+    if (memcmp(f->ids[i], zero_id, 16) == 0) {
+      memcpy(f->ids[i], id, 16);
+      f->n_ids++;
+      return DL_OK;
+    }
+  }
+}
+
+/* ---- answers ---- */
+
+int
+dl_fetch_decode(dl_fetch *f, const char *body, size_t len, const char *source, dl_trace_set **out,
+                size_t *traces, dl_error *err)
+{
+  *out = NULL;
+  *traces = 0;
+  dl_trace_set *scratch = dl_trace_set_new();
+  if (!scratch)
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  /* Keep the destination's attribute columns in the scratch set too. */
+  for (size_t k = 0; k < dl_trace_set_kept_count(f->set); k++) {
+    int rc = dl_trace_set_keep(scratch, dl_trace_set_kept_key(f->set, k), err);
+    if (rc) {
+      dl_trace_set_free(scratch);
+      return rc;
+    }
+  }
+  dl_ingest_stats st;
+  dl_ingest_stats_init(&st);
+  int rc = dl_decode(scratch, body, len, source, &f->ingest, &st, err);
+  if (rc) {
+    dl_trace_set_free(scratch);
+    return rc;
+  }
+  /* Distinct trace ids of the answer, with a scratch fetch as the set. */
+  dl_fetch count;
+  memset(&count, 0, sizeof count);
+  dl_span_columns c;
+  dl_trace_set_columns(scratch, &c);
+  for (size_t i = 0; i < c.count; i++) {
+    if (dl_fetch_seen(&count, c.trace_id[i]))
+      continue;
+    if (dl_fetch_note_id(&count, c.trace_id[i])) {
+      free(count.ids);
+      dl_trace_set_free(scratch);
+      return dl_fail(err, DL_ENOMEM, "out of memory");
+    }
+    (*traces)++;
+  }
+  free(count.ids);
+  *out = scratch;
+  return DL_OK;
+}
+
+int
+dl_fetch_commit(dl_fetch *f, const dl_trace_set *scratch, dl_error *err)
+{
+  dl_span_columns c;
+  dl_trace_set_columns(scratch, &c);
+  dl_selection sel = {malloc((c.count ? c.count : 1) * sizeof(uint32_t)), 0};
+  if (!sel.rows)
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  /* A trace already taken (from an earlier slice) is whole already. */
+  for (size_t i = 0; i < c.count; i++)
+    if (!dl_fetch_seen(f, c.trace_id[i]))
+      sel.rows[sel.count++] = (uint32_t) i;
+  int rc = DL_OK;
+  for (size_t k = 0; k < sel.count && rc == DL_OK; k++) {
+    const uint8_t *id = c.trace_id[sel.rows[k]];
+    if (!dl_fetch_seen(f, id)) {
+      rc = dl_fetch_note_id(f, id);
+      f->stats.traces++;
+    }
+  }
+  if (rc == DL_OK)
+    rc = dl_trace_set_merge_rows(f->set, scratch, &sel, err);
+  else
+    dl_fail(err, rc, "out of memory");
+  if (rc == DL_OK)
+    f->stats.spans += sel.count;
+  free(sel.rows);
+  return rc;
+}
+
+/* ---- slicing ---- */
+
+static int
+window(dl_fetch *f, int64_t start, int64_t end, int64_t min_slice, dl_fetch_slice_fn fn,
+       void *ctx, int depth, dl_error *err)
+{
+  f->stats.slices++;
+  int can_split = end - start >= 2 * min_slice && depth < 40;
+  int rc = fn(f, start, end, can_split, ctx, err);
+  if (rc > 0 && !can_split)
+    rc = 0;
+  if (rc <= 0)
+    return rc;
+  /* Too many traces for one answer: split while slices stay above the
+     smallest useful size (else keep what came, which FN did). */
+  int64_t mid = start + (end - start) / 2;
+  f->stats.splits++;
+  rc = window(f, start, mid, min_slice, fn, ctx, depth + 1, err);
+  if (rc < 0)
+    return rc;
+  return window(f, mid, end, min_slice, fn, ctx, depth + 1, err);
+}
+
+int
+dl_fetch_window(dl_fetch *f, int64_t start, int64_t end, int64_t slice, int64_t min_slice,
+                dl_fetch_slice_fn fn, void *ctx, dl_error *err)
+{
+  if (end <= start)
+    return dl_fail(err, DL_EINVAL, "the window ends before it starts");
+  if (slice <= 0)
+    slice = 3600LL * 1000000000LL;
+  for (int64_t s = start; s < end;) {
+    int64_t e = end - s > slice ? s + slice : end;
+    int rc = window(f, s, e, min_slice, fn, ctx, 0, err);
+    if (rc < 0)
+      return err && err->code ? err->code : DL_EHTTP;
+    s = e;
+  }
+  return DL_OK;
+}

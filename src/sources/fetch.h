@@ -1,0 +1,50 @@
+/* What the HTTP sources share (internal): a fetch in progress, with the
+   trace ids already taken, slicing of the window, decoding answers into
+   a scratch set and keeping only the traces not yet seen. */
+#ifndef DL_FETCH_H
+#define DL_FETCH_H
+
+#include "net/http.h"
+#include "deploy-ledger/sources.h"
+
+typedef struct dl_fetch {
+  dl_trace_set *set; /* destination */
+  size_t base;       /* its rows before the fetch, for undoing a failure */
+  dl_http *http;
+  dl_ingest_options ingest;
+  dl_fetch_stats stats;
+  /* Trace ids taken so far: open addressing over 16-byte keys. */
+  uint8_t (*ids)[16];
+  size_t n_ids, cap_ids;
+} dl_fetch;
+
+int dl_fetch_begin(dl_fetch *f, dl_trace_set *set, const dl_http_options *http,
+                   const char *default_prefix, const dl_ingest_options *ingest,
+                   dl_error *err) DL_MUST_CHECK;
+
+/* Ends the fetch: on failure (RC != 0) the set is put back as it was;
+   the statistics go to STATS (may be NULL). */
+int dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats);
+
+/* Decodes BODY (format detected) into a new scratch set *OUT, and counts
+   its distinct traces into *TRACES. */
+int dl_fetch_decode(dl_fetch *f, const char *body, size_t len, const char *source,
+                    dl_trace_set **out, size_t *traces, dl_error *err) DL_MUST_CHECK;
+
+/* Adds the spans of SCRATCH whose trace is new to the destination. */
+int dl_fetch_commit(dl_fetch *f, const dl_trace_set *scratch, dl_error *err) DL_MUST_CHECK;
+
+/* Nonzero when trace ID was taken already; dl_fetch_note_id takes it. */
+int dl_fetch_seen(const dl_fetch *f, const uint8_t id[16]);
+int dl_fetch_note_id(dl_fetch *f, const uint8_t id[16]);
+
+/* The window [start, end) in slices of SLICE ns: calls FN for each.
+   FN returns 0 when it took the slice's traces, 1 to have the slice split
+   in two (it hit the limit; allowed only when CAN_SPLIT, i.e. while
+   halves stay at least MIN_SLICE long), or -1 on error. */
+typedef int (*dl_fetch_slice_fn)(dl_fetch *f, int64_t start, int64_t end, int can_split,
+                                 void *ctx, dl_error *err);
+int dl_fetch_window(dl_fetch *f, int64_t start, int64_t end, int64_t slice, int64_t min_slice,
+                    dl_fetch_slice_fn fn, void *ctx, dl_error *err) DL_MUST_CHECK;
+
+#endif

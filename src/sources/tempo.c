@@ -1,0 +1,168 @@
+/* Grafana Tempo over HTTP: /api/search (TraceQL q, start and end in
+   seconds, limit) for the trace ids of each slice, then
+   /api/traces/<id> for each new one (OTLP protobuf, or JSON). */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sources/fetch.h"
+#include "ingest/row-builder.h"
+
+#define PREFIX "DEPLOY_LEDGER_TEMPO"
+
+typedef struct tempo_ctx {
+  const dl_trace_query *q;
+  const char *traceql;
+} tempo_ctx;
+
+/* Fetches one trace by id; a 404 (expired since the search) is skipped. */
+static int
+fetch_trace(dl_fetch *f, const char *base, const uint8_t id[16], dl_error *err)
+{
+  char hex[33], path[64];
+  dl_hex_encode(id, 16, hex);
+  snprintf(path, sizeof path, "/api/traces/%s", hex);
+  char *url = dl_http_url(base, path, NULL, 0);
+  if (!url)
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  char shown[600];
+  dl_http_redact(url, shown, sizeof shown);
+  dl_http_response r;
+  int rc = dl_http_get(f->http, url, "application/protobuf, application/json;q=0.9", &r, err);
+  free(url);
+  if (rc)
+    return rc;
+  if (r.status == 404) {
+    dl_http_response_clear(&r);
+    return DL_OK;
+  }
+  dl_trace_set *scratch;
+  size_t traces;
+  rc = dl_fetch_decode(f, r.body, r.len, shown, &scratch, &traces, err);
+  dl_http_response_clear(&r);
+  if (rc)
+    return rc;
+  rc = dl_fetch_commit(f, scratch, err);
+  dl_trace_set_free(scratch);
+  /* An empty trace still counts as taken: do not ask again. */
+  if (rc == DL_OK && !dl_fetch_seen(f, id))
+    rc = dl_fetch_note_id(f, id) ? dl_fail(err, DL_ENOMEM, "out of memory") : DL_OK;
+  return rc;
+}
+
+static int
+tempo_slice(dl_fetch *f, int64_t start, int64_t end, int can_split, void *ctxp, dl_error *err)
+{
+  tempo_ctx *ctx = ctxp;
+  const dl_trace_query *q = ctx->q;
+  char s[24], e[24], limit[24];
+  /* Tempo counts seconds: widen to whole seconds. */
+  snprintf(s, sizeof s, "%" PRId64, (int64_t) (start / 1000000000LL));
+  snprintf(e, sizeof e, "%" PRId64, (int64_t) ((end + 999999999LL) / 1000000000LL));
+  snprintf(limit, sizeof limit, "%d", q->limit);
+  const char *pairs[] = {"q", ctx->traceql, "start", s, "end", e, "limit", limit};
+  char *url = dl_http_url(q->url, "/api/search", pairs, 8);
+  if (!url)
+    return dl_fail(err, DL_ENOMEM, "out of memory"), -1;
+  char shown[1200];
+  dl_http_redact(url, shown, sizeof shown);
+  dl_http_response r;
+  int rc = dl_http_get(f->http, url, "application/json", &r, err);
+  free(url);
+  if (rc)
+    return -1;
+  json_error_t jerr;
+  json_t *root = json_loadb(r.body, r.len, 0, &jerr);
+  json_t *traces = json_is_object(root) ? json_object_get(root, "traces") : NULL;
+  if (!root || r.status != 200 || (traces && !json_is_array(traces))) {
+    if (!root)
+      dl_fail(err, DL_EPARSE, "%s:%d:%d: the search answer is not JSON: %s", shown, jerr.line,
+              jerr.column, jerr.text);
+    else
+      dl_fail(err, r.status != 200 ? DL_EHTTP : DL_EPARSE,
+              "%s: HTTP %ld: not a Tempo search answer: %.120s", shown, r.status, r.body);
+    json_decref(root);
+    dl_http_response_clear(&r);
+    return -1;
+  }
+  dl_http_response_clear(&r);
+  size_t n = json_array_size(traces);
+  if (can_split && q->limit > 0 && n >= (size_t) q->limit) {
+    json_decref(root);
+    return 1;
+  }
+  rc = DL_OK;
+  for (size_t i = 0; i < n && rc == DL_OK; i++) {
+    json_t *t = json_array_get(traces, i);
+    json_t *idv = json_is_object(t) ? json_object_get(t, "traceID") : NULL;
+    uint8_t id[16];
+    /* Tempo drops leading zeros of trace ids. */
+    if (!json_is_string(idv) ||
+        dl_id_from_text(json_string_value(idv), json_string_length(idv), id, 16, 1)) {
+      rc = dl_fail(err, DL_EPARSE, "%s: $.traces[%zu].traceID is not a trace id", shown, i);
+      break;
+    }
+    if (!dl_fetch_seen(f, id))
+      rc = fetch_trace(f, q->url, id, err);
+  }
+  json_decref(root);
+  return rc ? -1 : 0;
+}
+
+/* {resource.service.name="SERVICE" && name="OPERATION"}, quotes escaped. */
+static char *
+default_traceql(const dl_trace_query *q)
+{
+  size_t cap = 64 + 2 * (q->service ? strlen(q->service) : 0) +
+               2 * (q->operation ? strlen(q->operation) : 0);
+  char *s = malloc(cap);
+  if (!s)
+    return NULL;
+  size_t n = (size_t) snprintf(s, cap, "{");
+  const char *parts[2][2] = {{"resource.service.name", q->service}, {"name", q->operation}};
+  int any = 0;
+  for (int p = 0; p < 2; p++) {
+    if (!parts[p][1] || !*parts[p][1])
+      continue;
+    n += (size_t) snprintf(s + n, cap - n, "%s%s=\"", any ? " && " : "", parts[p][0]);
+    for (const char *c = parts[p][1]; *c; c++) {
+      if (*c == '"' || *c == '\\')
+        s[n++] = '\\';
+      s[n++] = *c;
+    }
+    s[n++] = '"';
+    any = 1;
+  }
+  snprintf(s + n, cap - n, "}");
+  return s;
+}
+
+int
+dl_tempo_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_options *http,
+               const dl_ingest_options *ingest, dl_fetch_stats *stats, dl_error *err)
+{
+  dl_error local;
+  if (!err)
+    err = &local;
+  if (stats)
+    memset(stats, 0, sizeof *stats);
+  if (!q || !q->url || !*q->url)
+    return dl_fail(err, DL_EINVAL, "a Tempo query needs the URL of Tempo");
+  if (q->end <= q->start)
+    return dl_fail(err, DL_EINVAL, "the query window ends before it starts");
+  dl_trace_query query = *q;
+  if (query.limit <= 0)
+    query.limit = 1000;
+  char *traceql = q->traceql && *q->traceql ? NULL : default_traceql(q);
+  if (!(q->traceql && *q->traceql) && !traceql)
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  tempo_ctx ctx = {&query, traceql ? traceql : q->traceql};
+  dl_fetch f;
+  int rc = dl_fetch_begin(&f, set, http, PREFIX, ingest, err);
+  if (rc == DL_OK)
+    rc = dl_fetch_window(&f, q->start, q->end, q->slice, 1000000000LL, tempo_slice, &ctx, err);
+  free(traceql);
+  return dl_fetch_end(&f, rc, stats);
+}
