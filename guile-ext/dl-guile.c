@@ -67,15 +67,36 @@ dl_guile_to_ns(SCM ns, int pos, const char *who)
   return scm_to_int64(ns);
 }
 
+void
+dl_guile_check(int rc, const dl_error *err, const char *who)
+{
+  if (rc)
+    dl_guile_raise(who, err);
+}
+
+SCM
+dl_guile_time_or_false(int64_t ns)
+{
+  return ns == DL_TIME_NONE ? SCM_BOOL_F : scm_from_int64(ns);
+}
+
+int64_t
+dl_guile_time_arg(SCM ns, int pos, const char *who)
+{
+  return scm_is_false(ns) ? DL_TIME_NONE : dl_guile_to_ns(ns, pos, who);
+}
+
 void dl_guile_init(void);
 
 void
 dl_guile_init(void)
 {
-  dl_guile_init_core();
-  dl_guile_init_tracecontext();
+  dl_guile_init_time();
+  dl_guile_init_trace_context();
+  dl_guile_init_deployment();
   dl_guile_init_ledger();
-  dl_guile_init_export();
-  dl_guile_init_traces();
-  dl_guile_init_correlate();
+  dl_guile_init_exporter();
+  dl_guile_init_trace_set();
+  dl_guile_init_correlation();
+  dl_guile_init_stats();
 }

@@ -10,6 +10,9 @@
    returns.  The condition type lives in (deploy-ledger core errors). */
 SCM_NORETURN void dl_guile_raise(const char *who, const dl_error *err);
 
+/* Raises the condition for ERR when RC is not DL_OK. */
+void dl_guile_check(int rc, const dl_error *err, const char *who);
+
 /* Raises for a status code without detail. */
 SCM_NORETURN void dl_guile_raise_code(const char *who, int code, const char *message);
 
@@ -28,7 +31,14 @@ int64_t dl_guile_to_ns(SCM ns, int pos, const char *who);
 /* The ledger handle of a ledger object; raises when closed. */
 dl_ledger *dl_guile_ledger_ref(SCM obj, const char *who);
 
-/* Deployments as alists (see ledger-func.c) and back (inside a dynwind). */
+/* A symbol from a C string. */
+#define SYM(name) scm_from_utf8_symbol(name)
+
+/* Nanoseconds or #f for DL_TIME_NONE, both ways. */
+SCM dl_guile_time_or_false(int64_t ns);
+int64_t dl_guile_time_arg(SCM ns, int pos, const char *who);
+
+/* Deployments as alists (see deployment-func.c) and back (inside a dynwind). */
 SCM dl_guile_deployment_to_scm(const dl_deployment *d);
 void dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who);
 void dl_guile_free_deployment(void *d);
@@ -41,12 +51,14 @@ dl_deployment *dl_guile_deployment_from_alist(SCM alist, const char *who);
 dl_spool_item *dl_guile_spool_items(SCM spool, size_t *n, const char *who);
 
 /* One init function per area, called by dl_guile_init. */
-void dl_guile_init_core(void);
-void dl_guile_init_tracecontext(void);
-void dl_guile_init_export(void);
+void dl_guile_init_time(void);
+void dl_guile_init_trace_context(void);
+void dl_guile_init_deployment(void);
 void dl_guile_init_ledger(void);
-void dl_guile_init_traces(void);
-void dl_guile_init_correlate(void);
+void dl_guile_init_exporter(void);
+void dl_guile_init_trace_set(void);
+void dl_guile_init_correlation(void);
+void dl_guile_init_stats(void);
 
 /* The C trace set and rows (*ROWS NULL: all) of a (deploy-ledger traces)
    trace set, or NULL when OBJ is not a live one. */

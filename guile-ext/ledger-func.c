@@ -1,6 +1,5 @@
-/* Primitives for the ledger.  A ledger is a foreign object; deployments
-   cross as alists with symbol keys and plain values (strings, integers
-   nanoseconds, #f), which (deploy-ledger ledger) turns into records. */
+/* The ledger foreign type and its primitives; deployments cross as the
+   alists of deployment-func.c. */
 #include "dl-guile.h"
 
 #include <stdio.h>
@@ -26,136 +25,6 @@ dl_guile_ledger_ref(SCM obj, const char *who)
   if (!l)
     dl_guile_raise_code(who, DL_ECLOSED, "the ledger is closed");
   return l;
-}
-
-static SCM
-time_or_false(int64_t ns)
-{
-  return ns == DL_TIME_NONE ? SCM_BOOL_F : scm_from_int64(ns);
-}
-
-static int64_t
-time_arg(SCM ns, int pos, const char *who)
-{
-  return scm_is_false(ns) ? DL_TIME_NONE : dl_guile_to_ns(ns, pos, who);
-}
-
-#define SYM(name) scm_from_utf8_symbol(name)
-
-SCM
-dl_guile_deployment_to_scm(const dl_deployment *d)
-{
-  char trace[33], span[17], parent[17];
-  SCM regions = SCM_EOL, attrs = SCM_EOL;
-  for (size_t i = d->n_regions; i-- > 0;)
-    regions = scm_cons(scm_from_utf8_string(d->regions[i]), regions);
-  for (size_t i = d->n_attributes; i-- > 0;)
-    attrs = scm_cons(scm_cons(scm_from_utf8_string(d->attributes[i].key),
-                              scm_from_utf8_string(d->attributes[i].value)),
-                     attrs);
-  SCM fields[][2] = {
-    {SYM("id"), dl_guile_from_string(d->id)},
-    {SYM("service"), dl_guile_from_string(d->service)},
-    {SYM("version"), dl_guile_from_string(d->version)},
-    {SYM("previous-version"), dl_guile_from_string(d->previous_version)},
-    {SYM("type"), scm_from_utf8_string(dl_deploy_type_name(d->type))},
-    {SYM("environment"), dl_guile_from_string(d->environment)},
-    {SYM("regions"), regions},
-    {SYM("status"), scm_from_utf8_string(dl_deploy_status_name(d->status))},
-    {SYM("started"), time_or_false(d->started)},
-    {SYM("completed"), time_or_false(d->completed)},
-    {SYM("actor"), dl_guile_from_string(d->actor)},
-    {SYM("commit"), dl_guile_from_string(d->commit)},
-    {SYM("commit-time"), time_or_false(d->commit_time)},
-    {SYM("attributes"), attrs},
-    {SYM("trace-id"), scm_from_latin1_string(dl_hex_encode(d->context.trace_id, 16, trace))},
-    {SYM("span-id"), scm_from_latin1_string(dl_hex_encode(d->context.span_id, 8, span))},
-    {SYM("flags"), scm_from_uint8(d->context.flags)},
-    {SYM("tracestate"), scm_from_utf8_string(d->context.tracestate)},
-    {SYM("parent-span-id"),
-     d->has_parent ? scm_from_latin1_string(dl_hex_encode(d->parent_span_id, 8, parent))
-                   : SCM_BOOL_F},
-  };
-  SCM alist = SCM_EOL;
-  for (size_t i = sizeof fields / sizeof fields[0]; i-- > 0;)
-    alist = scm_acons(fields[i][0], fields[i][1], alist);
-  return alist;
-}
-
-static SCM
-field(SCM alist, const char *key)
-{
-  SCM pair = scm_assq(SYM(key), alist);
-  return scm_is_pair(pair) ? scm_cdr(pair) : SCM_BOOL_F;
-}
-
-/* Fills D from the alist; must run inside a dynwind. */
-void
-dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who)
-{
-  dl_error err;
-  struct {
-    const char *key;
-    char **slot;
-  } strings[] = {{"id", &d->id},         {"service", &d->service},
-                 {"version", &d->version}, {"previous-version", &d->previous_version},
-                 {"environment", &d->environment}, {"actor", &d->actor},
-                 {"commit", &d->commit}};
-  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-    if (dl_deployment_set_string(strings[i].slot,
-                                 dl_guile_string_or_null(field(alist, strings[i].key), SCM_ARG2, who)))
-      dl_guile_raise_code(who, DL_ENOMEM, NULL);
-  if (dl_deploy_type_parse(dl_guile_string(field(alist, "type"), SCM_ARG2, who), &d->type, &err)
-      || dl_deploy_status_parse(dl_guile_string(field(alist, "status"), SCM_ARG2, who), &d->status,
-                                &err))
-    dl_guile_raise(who, &err);
-  d->started = time_arg(field(alist, "started"), SCM_ARG2, who);
-  d->completed = time_arg(field(alist, "completed"), SCM_ARG2, who);
-  d->commit_time = time_arg(field(alist, "commit-time"), SCM_ARG2, who);
-  for (SCM r = field(alist, "regions"); scm_is_pair(r); r = scm_cdr(r))
-    if (dl_deployment_add_region(d, dl_guile_string(scm_car(r), SCM_ARG2, who)))
-      dl_guile_raise_code(who, DL_ENOMEM, NULL);
-  for (SCM a = field(alist, "attributes"); scm_is_pair(a); a = scm_cdr(a))
-    if (dl_deployment_set_attribute(d, dl_guile_string(scm_caar(a), SCM_ARG2, who),
-                                    dl_guile_string(scm_cdar(a), SCM_ARG2, who)))
-      dl_guile_raise_code(who, DL_ENOMEM, NULL);
-  SCM tid = field(alist, "trace-id"), sid = field(alist, "span-id");
-  if (scm_is_string(tid) && scm_is_string(sid)) {
-    char tp[128];
-    snprintf(tp, sizeof tp, "00-%s-%s-%02x", dl_guile_string(tid, SCM_ARG2, who),
-             dl_guile_string(sid, SCM_ARG2, who), scm_to_uint8(field(alist, "flags")));
-    if (dl_traceparent_parse(tp, strlen(tp), &d->context, &err))
-      dl_guile_raise(who, &err);
-    SCM state = field(alist, "tracestate");
-    if (scm_is_string(state))
-      snprintf(d->context.tracestate, sizeof d->context.tracestate, "%s",
-               dl_guile_string(state, SCM_ARG2, who));
-    d->has_context = 1;
-    SCM parent = field(alist, "parent-span-id");
-    if (scm_is_string(parent)) {
-      char *p = dl_guile_string(parent, SCM_ARG2, who);
-      if (strlen(p) != 16 || dl_hex_decode(p, 8, d->parent_span_id, 0))
-        dl_guile_raise_code(who, DL_EINVAL, "parent-span-id must be 16 lower-case hex digits");
-      d->has_parent = 1;
-    }
-  }
-}
-
-void
-dl_guile_free_deployment(void *d)
-{
-  dl_deployment_free(d);
-}
-
-dl_deployment *
-dl_guile_deployment_from_alist(SCM alist, const char *who)
-{
-  dl_deployment *d = dl_deployment_new();
-  if (!d)
-    dl_guile_raise_code(who, DL_ENOMEM, NULL);
-  scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  dl_guile_deployment_from_scm(alist, d, who);
-  return d;
 }
 
 dl_spool_item *
@@ -262,7 +131,7 @@ SCM_DEFINE(dl_scm_ledger_transition, "%ledger-transition", 6, 1, 0,
   dl_spool_item *items = dl_guile_spool_items(spool, &n_items, FUNC_NAME);
   if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG3, FUNC_NAME), &to, &err)
       || dl_ledger_transition(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), to,
-                              time_arg(at, SCM_ARG4, FUNC_NAME),
+                              dl_guile_time_arg(at, SCM_ARG4, FUNC_NAME),
                               dl_guile_string_or_null(actor, 5, FUNC_NAME),
                               dl_guile_string_or_null(reason, 6, FUNC_NAME), items, n_items, &d,
                               &err))
@@ -285,7 +154,7 @@ SCM_DEFINE(dl_scm_ledger_set_attribute, "%ledger-set-attribute", 6, 0, 0,
   if (dl_ledger_set_attribute(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME),
                               dl_guile_string(key, SCM_ARG3, FUNC_NAME),
                               dl_guile_string(value, SCM_ARG4, FUNC_NAME),
-                              time_arg(at, 5, FUNC_NAME),
+                              dl_guile_time_arg(at, 5, FUNC_NAME),
                               dl_guile_string_or_null(actor, 6, FUNC_NAME), &err))
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
@@ -307,7 +176,7 @@ SCM_DEFINE(dl_scm_ledger_stage, "%ledger-stage", 5, 1, 0,
   if (dl_deploy_status_parse(dl_guile_string(status, SCM_ARG4, FUNC_NAME), &s, &err)
       || dl_ledger_stage(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME),
                          dl_guile_string(name, SCM_ARG3, FUNC_NAME), s,
-                         time_arg(at, 5, FUNC_NAME), items, n_items, &err))
+                         dl_guile_time_arg(at, 5, FUNC_NAME), items, n_items, &err))
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
   return SCM_UNSPECIFIED;
@@ -352,8 +221,8 @@ run_query(dl_ledger *l, SCM service, SCM environment, SCM status, SCM since, SCM
       dl_guile_raise(who, &err);
     q.status = (int) s;
   }
-  q.since = time_arg(since, 5, who);
-  q.until = time_arg(until, 6, who);
+  q.since = dl_guile_time_arg(since, 5, who);
+  q.until = dl_guile_time_arg(until, 6, who);
   q.limit = scm_is_false(limit) ? 0 : scm_to_size_t(limit);
   q.latest = scm_is_true(latest);
   if (dl_ledger_query(l, &q, list, n, &err))
@@ -444,7 +313,7 @@ SCM_DEFINE(dl_scm_ledger_dora, "%ledger-dora", 5, 0, 0,
   dl_error err;
   if (dl_ledger_dora(l, dl_guile_string_or_null(service, SCM_ARG2, FUNC_NAME),
                      dl_guile_string_or_null(environment, SCM_ARG3, FUNC_NAME),
-                     time_arg(since, SCM_ARG4, FUNC_NAME), time_arg(until, 5, FUNC_NAME), &f, &n,
+                     dl_guile_time_arg(since, SCM_ARG4, FUNC_NAME), dl_guile_time_arg(until, 5, FUNC_NAME), &f, &n,
                      &err))
     dl_guile_raise(FUNC_NAME, &err);
   SCM result = SCM_EOL;
@@ -495,9 +364,9 @@ SCM_DEFINE(dl_scm_ledger_spool, "%ledger-spool", 2, 0, 0, (SCM ledger, SCM dead)
       scm_cons(SYM("spans"), scm_from_int(e[i].span_count)),
       scm_cons(SYM("bytes"), scm_from_size_t(e[i].size)),
       scm_cons(SYM("attempts"), scm_from_int(e[i].attempts)),
-      scm_cons(SYM("next-attempt"), time_or_false(e[i].next_attempt)),
+      scm_cons(SYM("next-attempt"), dl_guile_time_or_false(e[i].next_attempt)),
       scm_cons(SYM("last-error"), dl_guile_from_string(e[i].last_error)),
-      scm_cons(SYM("failed"), time_or_false(e[i].failed)),
+      scm_cons(SYM("failed"), dl_guile_time_or_false(e[i].failed)),
       scm_cons(SYM("http-status"), scm_is_true(dead) ? scm_from_int(e[i].http_status) : SCM_BOOL_F),
       scm_cons(SYM("response-body"), dl_guile_from_string(e[i].response_body)),
       scm_cons(SYM("reason"), dl_guile_from_string(e[i].reason)), SCM_UNDEFINED);

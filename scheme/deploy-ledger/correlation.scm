@@ -447,16 +447,6 @@ requests on the new version per bucket; and the regions never reached."
 baseline, most frequent first."
   (field r 'new-error-types))
 
-(define (deployment->alist d)
-  `((id . ,(deployment-event-id d))
-    (service . ,(deployment-event-service-name d))
-    (version . ,(deployment-event-version d))
-    (previous-version . ,(deployment-event-previous-version d))
-    (type . ,(symbol->string (deployment-event-deployment-type d)))
-    (started . ,(deployment-event-started d))
-    (completed . ,(deployment-event-completed d))
-    (regions . ,(deployment-event-regions d))))
-
 (define (window-option who window)
   "#:window: a width (duration) or #f."
   (->duration window who))
@@ -497,7 +487,7 @@ tracing)} for the arguments.  Returns a correlation result."
                (propagation-bucket . ,(->duration propagation-bucket who))
                (top-operations . ,top-operations)
                (min-requests . ,min-requests))))
-           (answer (%correlate traces (deployment->alist deployment) options)))
+           (answer (%correlate traces (deployment-event->c deployment) options)))
       (%make-correlation-result (car answer) (cdr answer)))))
 
 (define* (deployment-metrics deployment traces #:key group-by (filter '((kind . server)))

@@ -21,8 +21,8 @@
             deployments
             deployment-history
             dora-metrics
-            spool-entries
-            deployment-event->c))
+            spool-entries)
+  #:re-export (deployment-event->c))
 
 (define* (open-ledger #:optional path)
   "Open the ledger at PATH, creating it (and its directory) when absent.
@@ -55,45 +55,6 @@ is refused and left untouched."
 (define (ledger-path ledger)
   "The file of LEDGER."
   (%ledger-path ledger))
-
-(define (alist->deployment-event a)
-  (define (ref key) (assq-ref a key))
-  (make-deployment-event
-   #:id (ref 'id) #:service-name (ref 'service) #:version (ref 'version)
-   #:previous-version (ref 'previous-version)
-   #:deployment-type (string->symbol (ref 'type))
-   #:environment (ref 'environment) #:regions (ref 'regions)
-   #:status (string->symbol (ref 'status))
-   #:started (ref 'started) #:completed (ref 'completed)
-   #:actor (ref 'actor) #:commit (ref 'commit) #:commit-time (ref 'commit-time)
-   #:attributes (ref 'attributes)
-   #:trace-context (make-trace-context #:trace-id (ref 'trace-id)
-                                       #:span-id (ref 'span-id)
-                                       #:flags (ref 'flags)
-                                       #:tracestate (ref 'tracestate))
-   #:parent-span-id (ref 'parent-span-id)))
-
-(define (deployment-event->c d)
-  (let ((ctx (deployment-event-trace-context d)))
-    `((id . ,(deployment-event-id d))
-      (service . ,(deployment-event-service-name d))
-      (version . ,(deployment-event-version d))
-      (previous-version . ,(deployment-event-previous-version d))
-      (type . ,(symbol->string (deployment-event-deployment-type d)))
-      (environment . ,(deployment-event-environment d))
-      (regions . ,(deployment-event-regions d))
-      (status . ,(symbol->string (deployment-event-status d)))
-      (started . ,(deployment-event-started d))
-      (completed . ,(deployment-event-completed d))
-      (actor . ,(deployment-event-actor d))
-      (commit . ,(deployment-event-commit d))
-      (commit-time . ,(deployment-event-commit-time d))
-      (attributes . ,(deployment-event-attributes d))
-      (trace-id . ,(trace-context-trace-id ctx))
-      (span-id . ,(trace-context-span-id ctx))
-      (flags . ,(trace-context-flags ctx))
-      (tracestate . ,(trace-context-tracestate ctx))
-      (parent-span-id . ,(deployment-event-parent-span-id d)))))
 
 (define (deployment-id x)
   (if (deployment-event? x) (deployment-event-id x) x))

@@ -30,6 +30,8 @@
             deployment-event-finished?
             deployment-event-duration
             deployment-event->alist
+            deployment-event->c
+            alist->deployment-event
             deployment-types
             deployment-statuses))
 
@@ -196,3 +198,48 @@ the command line's JSON output."
       (trace-id . ,(trace-context-trace-id ctx))
       (span-id . ,(trace-context-span-id ctx))
       (traceparent . ,(trace-context->traceparent ctx)))))
+
+;;; The alist a deployment crosses into C as, and back.
+
+(define (alist->deployment-event a)
+  "The deployment event of A, an alist as the C library hands it over
+(symbol keys, integer nanoseconds, hex ids)."
+  (define (ref key) (assq-ref a key))
+  (make-deployment-event
+   #:id (ref 'id) #:service-name (ref 'service) #:version (ref 'version)
+   #:previous-version (ref 'previous-version)
+   #:deployment-type (string->symbol (ref 'type))
+   #:environment (ref 'environment) #:regions (ref 'regions)
+   #:status (string->symbol (ref 'status))
+   #:started (ref 'started) #:completed (ref 'completed)
+   #:actor (ref 'actor) #:commit (ref 'commit) #:commit-time (ref 'commit-time)
+   #:attributes (ref 'attributes)
+   #:trace-context (make-trace-context #:trace-id (ref 'trace-id)
+                                       #:span-id (ref 'span-id)
+                                       #:flags (ref 'flags)
+                                       #:tracestate (ref 'tracestate))
+   #:parent-span-id (ref 'parent-span-id)))
+
+(define (deployment-event->c d)
+  "D as the alist the C library reads: the inverse of
+@code{alist->deployment-event}."
+  (let ((ctx (deployment-event-trace-context d)))
+    `((id . ,(deployment-event-id d))
+      (service . ,(deployment-event-service-name d))
+      (version . ,(deployment-event-version d))
+      (previous-version . ,(deployment-event-previous-version d))
+      (type . ,(symbol->string (deployment-event-deployment-type d)))
+      (environment . ,(deployment-event-environment d))
+      (regions . ,(deployment-event-regions d))
+      (status . ,(symbol->string (deployment-event-status d)))
+      (started . ,(deployment-event-started d))
+      (completed . ,(deployment-event-completed d))
+      (actor . ,(deployment-event-actor d))
+      (commit . ,(deployment-event-commit d))
+      (commit-time . ,(deployment-event-commit-time d))
+      (attributes . ,(deployment-event-attributes d))
+      (trace-id . ,(trace-context-trace-id ctx))
+      (span-id . ,(trace-context-span-id ctx))
+      (flags . ,(trace-context-flags ctx))
+      (tracestate . ,(trace-context-tracestate ctx))
+      (parent-span-id . ,(deployment-event-parent-span-id d)))))

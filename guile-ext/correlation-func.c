@@ -107,46 +107,6 @@ opt_long(SCM alist, const char *key, long dflt, long lo, long hi, const char *wh
   return scm_to_long(v);
 }
 
-static void
-check(int rc, const dl_error *err, const char *who)
-{
-  if (rc)
-    dl_guile_raise(who, err);
-}
-
-/* A dl_deployment from the alist the Scheme side builds (freed with the
-   dynwind). */
-static void
-free_deployment(void *d)
-{
-  dl_deployment_free(d);
-}
-
-static dl_deployment *
-deployment_of(SCM a, const char *who)
-{
-  dl_deployment *d = dl_deployment_new();
-  if (!d)
-    dl_guile_raise_code(who, DL_ENOMEM, "out of memory");
-  scm_dynwind_unwind_handler(free_deployment, d, SCM_F_WIND_EXPLICITLY);
-  dl_error err;
-  if (dl_deployment_set_string(&d->id, opt_string(a, "id", who))
-      || dl_deployment_set_string(&d->service, opt_string(a, "service", who))
-      || dl_deployment_set_string(&d->version, opt_string(a, "version", who))
-      || dl_deployment_set_string(&d->previous_version, opt_string(a, "previous-version", who)))
-    dl_guile_raise_code(who, DL_ENOMEM, "out of memory");
-  const char *type = opt_string(a, "type", who);
-  if (type)
-    check(dl_deploy_type_parse(type, &d->type, &err), &err, who);
-  SCM started = ref(a, "started"), completed = ref(a, "completed");
-  d->started = scm_is_false(started) ? DL_TIME_NONE : dl_guile_to_ns(started, SCM_ARGn, who);
-  d->completed = scm_is_false(completed) ? DL_TIME_NONE : dl_guile_to_ns(completed, SCM_ARGn, who);
-  for (SCM l = ref(a, "regions"); scm_is_pair(l); l = scm_cdr(l))
-    if (dl_deployment_add_region(d, dl_guile_string(scm_car(l), SCM_ARGn, who)))
-      dl_guile_raise_code(who, DL_ENOMEM, "out of memory");
-  return d;
-}
-
 static dl_group_spec *
 group_of(SCM text, const char *who)
 {
@@ -156,7 +116,7 @@ group_of(SCM text, const char *who)
   if (scm_is_false(text))
     return g;
   dl_error err;
-  check(dl_group_spec_parse(dl_guile_string(text, SCM_ARGn, who), g, &err), &err, who);
+  dl_guile_check(dl_group_spec_parse(dl_guile_string(text, SCM_ARGn, who), g, &err), &err, who);
   return g;
 }
 
@@ -195,7 +155,7 @@ common_options(SCM a, dl_correlate_options *o, const char *who)
   o->threads = (int) opt_long(a, "threads", 0, 0, 64, who);
   const char *method = opt_string(a, "percentiles", who);
   if (method)
-    check(dl_quantile_method_parse(method, &o->method, &err), &err, who);
+    dl_guile_check(dl_quantile_method_parse(method, &o->method, &err), &err, who);
   o->now = opt_ns(a, "now", who);
   o->window = opt_ns(a, "window", who);
 }
@@ -212,14 +172,14 @@ judge_of(SCM a, dl_judge_config *c, const char *who)
     for (SCM l = metrics; scm_is_pair(l); l = scm_cdr(l)) {
       SCM m = scm_car(l);
       dl_metric_kind kind;
-      check(dl_metric_kind_parse(opt_string(m, "figure", who), &kind, &err), &err, who);
+      dl_guile_check(dl_metric_kind_parse(opt_string(m, "figure", who), &kind, &err), &err, who);
       dl_judge_metric *jm = dl_judge_config_add(c, kind, opt_string(m, "name", who),
                                                 opt_string(m, "group", who));
       if (!jm)
         dl_guile_raise_code(who, DL_EINVAL, "too many judged metrics (at most 16)");
       const char *dir = opt_string(m, "direction", who);
       if (dir)
-        check(dl_direction_parse(dir, &jm->direction, &err), &err, who);
+        dl_guile_check(dl_direction_parse(dir, &jm->direction, &err), &err, who);
       jm->tolerance = opt_double(m, "tolerance", jm->tolerance, who);
       jm->allowed_increase = opt_double(m, "allowed-increase", jm->allowed_increase, who);
       jm->allowed_decrease = opt_double(m, "allowed-decrease", jm->allowed_decrease, who);
@@ -237,11 +197,11 @@ judge_of(SCM a, dl_judge_config *c, const char *who)
     SCM key = scm_is_symbol(scm_car(w)) ? scm_symbol_to_string(scm_car(w)) : scm_car(w);
     if (!scm_is_real(scm_cdr(w)))
       scm_wrong_type_arg_msg(who, SCM_ARGn, w, "(group . weight)");
-    check(dl_judge_config_weight(c, dl_guile_string(key, SCM_ARGn, who), scm_to_double(scm_cdr(w)),
+    dl_guile_check(dl_judge_config_weight(c, dl_guile_string(key, SCM_ARGn, who), scm_to_double(scm_cdr(w)),
                                  &err),
           &err, who);
   }
-  check(dl_judge_config_check(c, &err), &err, who);
+  dl_guile_check(dl_judge_config_check(c, &err), &err, who);
 }
 
 SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment, SCM opts),
@@ -253,7 +213,7 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   scm_dynwind_begin(0);
   const dl_selection *rows;
   const dl_trace_set *set = dl_guile_trace_set(traces, SCM_ARG1, FUNC_NAME, &rows);
-  dl_deployment *d = deployment_of(deployment, FUNC_NAME);
+  dl_deployment *d = dl_guile_deployment_from_alist(deployment, FUNC_NAME);
   dl_correlate_options o;
   dl_correlate_options_init(&o);
   o.rows = rows;
@@ -263,7 +223,7 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   dl_error err;
   const char *mode = opt_string(opts, "compare", FUNC_NAME);
   if (mode)
-    check(dl_compare_mode_parse(mode, &o.mode, &err), &err, FUNC_NAME);
+    dl_guile_check(dl_compare_mode_parse(mode, &o.mode, &err), &err, FUNC_NAME);
   o.control_version = opt_string(opts, "control-version", FUNC_NAME);
   SCM judge = ref(opts, "judge");
   if (scm_is_eq(judge, scm_from_utf8_symbol("none")))
@@ -275,7 +235,7 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   o.top_operations = (size_t) opt_long(opts, "top-operations", 5, 0, 1000000, FUNC_NAME);
   o.min_requests = (uint64_t) opt_long(opts, "min-requests", 20, 0, LONG_MAX, FUNC_NAME);
   dl_correlation *c;
-  check(dl_correlate(set, d, &o, &c, &err), &err, FUNC_NAME);
+  dl_guile_check(dl_correlate(set, d, &o, &c, &err), &err, FUNC_NAME);
   json_t *j = dl_correlation_json(c);
   dl_correlation_free(c);
   char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
@@ -322,7 +282,7 @@ SCM_DEFINE(dl_scm_trace_metrics, "%trace-metrics", 3, 0, 0, (SCM traces, SCM win
   mo.threads = o.threads;
   dl_metrics *m;
   dl_error err;
-  check(dl_metrics_compute(set, &mo, &m, &err), &err, FUNC_NAME);
+  dl_guile_check(dl_metrics_compute(set, &mo, &m, &err), &err, FUNC_NAME);
   json_t *j = dl_metrics_json(m);
   dl_metrics_free(m);
   SCM out = take_json(j, FUNC_NAME);
@@ -342,7 +302,7 @@ SCM_DEFINE(dl_scm_deployment_windows, "%deployment-windows", 4, 0, 0,
   int64_t c = scm_is_false(completed) ? DL_TIME_NONE : dl_guile_to_ns(completed, SCM_ARG2, FUNC_NAME);
   int64_t n = dl_guile_to_ns(now, SCM_ARG3, FUNC_NAME);
   int64_t wd = scm_is_false(width) ? 0 : dl_guile_to_ns(width, SCM_ARG4, FUNC_NAME);
-  check(dl_deployment_windows(s, c, n, wd, w, &err), &err, FUNC_NAME);
+  dl_guile_check(dl_deployment_windows(s, c, n, wd, w, &err), &err, FUNC_NAME);
   SCM out = SCM_EOL;
   for (int i = 2; i >= 0; i--)
     out = scm_cons(scm_cons(scm_from_utf8_symbol(w[i].name),
@@ -352,129 +312,10 @@ SCM_DEFINE(dl_scm_deployment_windows, "%deployment-windows", 4, 0, 0,
 }
 #undef FUNC_NAME
 
-/* A C array of the reals in SEQ (a list or vector), freed with the dynwind. */
-static double *
-doubles_of(SCM seq, size_t *n, int pos, const char *who)
-{
-  if (scm_is_vector(seq))
-    seq = scm_vector_to_list(seq);
-  long len = scm_ilength(seq);
-  if (len < 0)
-    scm_wrong_type_arg_msg(who, pos, seq, "list or vector of reals");
-  double *v = malloc(((size_t) len + 1) * sizeof *v);
-  if (!v)
-    dl_guile_raise_code(who, DL_ENOMEM, "out of memory");
-  scm_dynwind_free(v);
-  size_t i = 0;
-  for (SCM l = seq; scm_is_pair(l); l = scm_cdr(l)) {
-    if (!scm_is_real(scm_car(l)))
-      scm_wrong_type_arg_msg(who, pos, scm_car(l), "real number");
-    v[i++] = scm_to_double(scm_car(l));
-  }
-  *n = i;
-  return v;
-}
-
-static SCM
-sym_pair(const char *k, SCM v)
-{
-  return scm_cons(scm_from_utf8_symbol(k), v);
-}
-
-static SCM
-real_or_false(double x)
-{
-  return isfinite(x) ? scm_from_double(x) : SCM_BOOL_F;
-}
-
-SCM_DEFINE(dl_scm_mann_whitney, "%mann-whitney", 4, 0, 0, (SCM x, SCM y, SCM conf, SCM method),
-           "The Mann-Whitney test of X against Y with the Hodges-Lehmann interval.")
-#define FUNC_NAME s_dl_scm_mann_whitney
-{
-  scm_dynwind_begin(0);
-  size_t nx, ny;
-  double *vx = doubles_of(x, &nx, SCM_ARG1, FUNC_NAME), *vy = doubles_of(y, &ny, SCM_ARG2, FUNC_NAME);
-  dl_mw_options o;
-  dl_mw_options_init(&o);
-  o.conf_level = scm_to_double(conf);
-  const char *m = scm_is_symbol(method) ? dl_guile_string(scm_symbol_to_string(method), SCM_ARG4, FUNC_NAME) : "auto";
-  o.method = strcmp(m, "exact") == 0 ? DL_MW_EXACT : strcmp(m, "normal") == 0 ? DL_MW_NORMAL : DL_MW_AUTO;
-  dl_mw_result r;
-  dl_error err;
-  check(dl_mann_whitney(vx, nx, vy, ny, &o, &r, &err), &err, FUNC_NAME);
-  SCM out = scm_list_n(sym_pair("u", scm_from_double(r.u)),
-                       sym_pair("p-value", scm_from_double(r.p_value)),
-                       sym_pair("method", scm_from_utf8_symbol(r.exact ? "exact" : "normal")),
-                       sym_pair("z", scm_from_double(r.z)),
-                       sym_pair("estimate", real_or_false(r.estimate)),
-                       sym_pair("ci-low", real_or_false(r.ci_low)),
-                       sym_pair("ci-high", real_or_false(r.ci_high)),
-                       sym_pair("conf-level", scm_from_double(r.conf_level)),
-                       sym_pair("achieved-level", scm_from_double(r.achieved_level)),
-                       sym_pair("prob-greater", scm_from_double(r.prob_greater)), SCM_UNDEFINED);
-  scm_dynwind_end();
-  return out;
-}
-#undef FUNC_NAME
-
-SCM_DEFINE(dl_scm_two_proportion, "%two-proportion", 5, 0, 0,
-           (SCM x1, SCM n1, SCM x2, SCM n2, SCM conf),
-           "Compare X1/N1 with X2/N2: z test and Newcombe's interval.")
-#define FUNC_NAME s_dl_scm_two_proportion
-{
-  dl_prop_result r;
-  dl_error err;
-  check(dl_two_proportion(scm_to_uint64(x1), scm_to_uint64(n1), scm_to_uint64(x2),
-                          scm_to_uint64(n2), scm_to_double(conf), &r, &err),
-        &err, FUNC_NAME);
-  return scm_list_n(sym_pair("difference", scm_from_double(r.diff)),
-                    sym_pair("ratio", real_or_false(r.ratio)),
-                    sym_pair("z", scm_from_double(r.z)),
-                    sym_pair("p-value", scm_from_double(r.p_value)),
-                    sym_pair("ci-low", scm_from_double(r.ci_low)),
-                    sym_pair("ci-high", scm_from_double(r.ci_high)),
-                    sym_pair("conf-level", scm_from_double(r.conf_level)), SCM_UNDEFINED);
-}
-#undef FUNC_NAME
-
-SCM_DEFINE(dl_scm_quantiles, "%quantiles", 3, 0, 0, (SCM values, SCM qs, SCM method),
-           "The quantiles QS of VALUES by selection (linear or nearest-rank).")
-#define FUNC_NAME s_dl_scm_quantiles
-{
-  scm_dynwind_begin(0);
-  size_t n, nq;
-  double *v = doubles_of(values, &n, SCM_ARG1, FUNC_NAME);
-  double *q = doubles_of(qs, &nq, SCM_ARG2, FUNC_NAME);
-  for (size_t i = 0; i < n; i++)
-    if (isnan(v[i]))
-      dl_guile_raise_code(FUNC_NAME, DL_EINVAL, "quantiles of values containing NaN");
-  for (size_t i = 0; i < nq; i++)
-    if (!(q[i] >= 0 && q[i] <= 1))
-      dl_guile_raise_code(FUNC_NAME, DL_EINVAL, "a quantile must be between 0 and 1");
-  dl_quantile_method m = DL_QUANTILE_LINEAR;
-  dl_error err;
-  if (scm_is_symbol(method))
-    check(dl_quantile_method_parse(dl_guile_string(scm_symbol_to_string(method), SCM_ARG3, FUNC_NAME), &m, &err), &err, FUNC_NAME);
-  double *out = malloc((nq + 1) * sizeof *out);
-  if (!out)
-    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory");
-  scm_dynwind_free(out);
-  dl_quantiles_f64(v, n, q, nq, m, out);
-  SCM res = SCM_EOL;
-  for (size_t i = nq; i-- > 0;)
-    res = scm_cons(real_or_false(out[i]), res);
-  scm_dynwind_end();
-  return res;
-}
-#undef FUNC_NAME
-
-void dl_guile_init_correlate_traces(void);
-
 void
-dl_guile_init_correlate(void)
+dl_guile_init_correlation(void)
 {
-  dl_guile_init_correlate_traces();
 #ifndef SCM_MAGIC_SNARFER
-#include "correlate-func.x"
+#include "correlation-func.x"
 #endif
 }

@@ -8,8 +8,6 @@
 
 static SCM exporter_type;
 
-#define SYM(name) scm_from_utf8_symbol(name)
-
 static void
 finalize_exporter(SCM obj)
 {
@@ -393,11 +391,11 @@ SCM_DEFINE(dl_scm_exporter_flush, "%exporter-flush", 4, 0, 0,
 #undef FUNC_NAME
 
 void
-dl_guile_init_export(void)
+dl_guile_init_exporter(void)
 {
   exporter_type = scm_make_foreign_object_type(SYM("otlp-exporter"), scm_list_1(SYM("handle")),
                                                finalize_exporter);
 #ifndef SCM_MAGIC_SNARFER
-#include "export-func.x"
+#include "exporter-func.x"
 #endif
 }

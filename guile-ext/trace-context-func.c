@@ -186,9 +186,9 @@ SCM_DEFINE(dl_scm_trace_context_from_environment, "%trace-context-from-environme
 #undef FUNC_NAME
 
 void
-dl_guile_init_tracecontext(void)
+dl_guile_init_trace_context(void)
 {
 #ifndef SCM_MAGIC_SNARFER
-#include "tracecontext-func.x"
+#include "trace-context-func.x"
 #endif
 }
