@@ -8,6 +8,7 @@
    p-values agree to rounding.  Skips when Rscript is not installed
    (Debian: r-base-core). */
 #include "deploy-ledger/mann-whitney.h"
+#include "seeded-random.h"
 #include "tap.h"
 
 #include <math.h>
@@ -17,19 +18,18 @@
 #include <unistd.h>
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
 static uint64_t
 rng(void)
 {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
+  return random_next(&rng_state);
 }
 
+/* Uniform in (0, 1): never 0, for the Pareto draws. */
 static double
 uniform(void)
 {
-  return ((double) (rng() >> 11) + 0.5) / 9007199254740992.0;
+  return random_unit(&rng_state) + 0x1p-54;
 }
 
 enum { EXACT, TIED, LARGE, HEAVY, KINDS };
