@@ -9,7 +9,8 @@ check() { # check DESCRIPTION PATTERN: an extended regular expression the output
   n=$((n + 1))
   if grep -Eq "$2" "$tmp/out"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
 }
-guile --no-auto-compile "$abs_top_srcdir/examples/demo.scm" >"$tmp/out" 2>"$tmp/err"; st=$?
+DEPLOY_LEDGER_DEMO_REPORTS="$tmp/reports" \
+  guile --no-auto-compile "$abs_top_srcdir/examples/demo.scm" >"$tmp/out" 2>"$tmp/err"; st=$?
 n=$((n + 1))
 if [ $st -eq 0 ]; then echo "ok $n - the demo runs"; else echo "not ok $n - the demo: exit $st"; sed 's/^/# /' "$tmp/err"; fi
 check "a traceparent for the webhook" '^traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-03$'
@@ -20,4 +21,20 @@ check "the canary fails on its p99" "^Yesterday's canary of v2.3.9 against v2.3.
 check "its p50 passes" '^  p50  80\.0 ms -> 82\.0 ms  pass$'
 check "its p99 is high" '^  p99  102\.0 ms -> 311\.0 ms  high$'
 check "GET /search moved most" '^  moved most: GET /search$'
+# It ends with the sample canary's report in four formats, in the folder it names.
+check "the folder of the reports named" "^The sample canary's impact report, in $tmp/reports:\$"
+for f in org md json html; do
+  n=$((n + 1))
+  if [ -s "$tmp/reports/correlation-report.$f" ] && grep -q "^  $tmp/reports/correlation-report.$f\$" "$tmp/out"; then
+    echo "ok $n - the report as $f"
+  else
+    echo "not ok $n - the report as $f"
+  fi
+done
+n=$((n + 1))
+if cmp -s "$tmp/reports/correlation-report.org" "$abs_top_srcdir/examples/correlation-report.org"; then
+  echo "ok $n - its Org report is examples/correlation-report.org"
+else
+  echo "not ok $n - its Org report differs from examples/correlation-report.org"
+fi
 echo "1..$n"

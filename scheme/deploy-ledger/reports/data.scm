@@ -132,8 +132,11 @@ missing or a value is null."
       'null))
 
 (define (group-part group)
-  "A group key (an alist of dimension to value) as an object of strings."
-  (map (lambda (kv) (cons (car kv) (text (cdr kv)))) (or group '())))
+  "A group key (an alist of dimension to value) as an object of strings;
+an empty hash table (JSON's @code{@{@}}) for the one group of everything."
+  (if (pair? group)
+      (map (lambda (kv) (cons (car kv) (text (cdr kv)))) group)
+      (make-hash-table)))
 
 (define (comparison-entry c)
   `((figures . ,(figures-part (get c 'figures)))

@@ -59,7 +59,7 @@ string of plain text, from the report data."
 (define (value x) (if (or (not x) (eq? x 'null)) "-" (format #f "~a" x)))
 
 (define (group-text group)
-  (if (null? group)
+  (if (not (pair? group))
       "all"
       (string-join (map (lambda (kv) (format #f "~a=~a" (car kv) (value (cdr kv)))) group) " ")))
 
@@ -216,7 +216,7 @@ string of plain text, from the report data."
                ("error rate" . right) ("mean" . right) ("p50" . right) ("p90" . right)
                ("p95" . right) ("p99" . right))
               ,@(map (lambda (m)
-                       (list (value (report-ref m 'window)) (group-text (or (report-ref m 'group) '()))
+                       (list (value (report-ref m 'window)) (group-text (report-ref m 'group))
                              (show-count (report-ref m 'requests))
                              (show-per-second (report-ref m 'throughput))
                              (show-rate (report-ref m 'error-rate))
@@ -240,7 +240,7 @@ string of plain text, from the report data."
                                       (p99 (fig "p99"))
                                       (lt (report-ref g 'latency-test))
                                       (et (report-ref g 'error-test)))
-                                 (list (group-text (or (report-ref g 'group) '()))
+                                 (list (group-text (report-ref g 'group))
                                        (format #f "~a / ~a" (show-count (report-ref count 'control))
                                                (show-count (report-ref count 'experiment)))
                                        (format #f "~a / ~a" (show-ms (report-ref p99 'control))

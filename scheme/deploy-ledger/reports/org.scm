@@ -3,6 +3,7 @@
 (define-module (deploy-ledger reports org)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 format)
+  #:use-module (ice-9 regex)
   #:use-module (deploy-ledger reports document)
   #:use-module (deploy-ledger reports plain)
   #:export (document->org))
@@ -22,25 +23,46 @@
         ((eq? (car x) 'strong) (format #f "*~a*" (cadr x)))
         (else (inline->text x))))
 
+(define org-link (make-regexp "\\[\\[[^]]*\\]\\[([^]]*)\\]\\]"))
+
+(define (display-width s)
+  "The width Org gives cell S: a link counts as its description."
+  (string-length (regexp-substitute/global #f org-link s 'pre 1 'post)))
+
 (define (pad s width align)
-  (let ((fill (make-string (max 0 (- width (string-length s))) #\space)))
+  (let ((fill (make-string (max 0 (- width (display-width s))) #\space)))
     (if (eq? align 'right) (string-append fill s) (string-append s fill))))
+
+(define org-number
+  ;; What Org counts as a number when it aligns a column (its
+  ;; org-table-number-regexp, without the hexadecimal and radix forms).
+  (make-regexp "^([<>]?[-+^.0-9]*[0-9][-+^.0-9eEdDx()%:]*|nan|[-+u]?inf)$"))
+
+(define (right-aligned? cells)
+  "Org's rule: a column is aligned to the right when at least half of its
+non-empty cells are numbers."
+  (let* ((filled (remove string-null? (map string-trim-both cells)))
+         (numbers (count (lambda (c) (regexp-exec org-number c)) filled)))
+    (and (pair? filled) (>= (/ numbers (length filled)) 1/2))))
 
 (define (write-table columns rows port)
   "An Org table as Org aligns it: every column as wide as its widest cell,
-numbers to the right, a rule under the header."
+aligned by Org's own rule, a rule under the header; re-aligning it in
+Emacs changes nothing."
   (let* ((header (map car columns))
-         (aligns (map cdr columns))
          (cells (map (lambda (row) (map (lambda (c) (escape-cell (inline c))) row)) rows))
-         (widths (apply map (lambda column (apply max (map string-length column)))
+         (widths (apply map (lambda column (apply max (map display-width column)))
                         header cells))
-         (line (lambda (row aligns)
-                 (format port "| ~a |~%"
-                         (string-join (map pad row widths aligns) " | ")))))
-    (line header (map (lambda (_) 'left) header))
+         (aligns (if (null? cells)
+                     (map (lambda (_) 'left) header)
+                     (apply map (lambda column (if (right-aligned? column) 'right 'left))
+                            cells)))
+         (line (lambda (row)
+                 (format port "| ~a |~%" (string-join (map pad row widths aligns) " | ")))))
+    (line header)
     (format port "|~a|~%"
             (string-join (map (lambda (w) (make-string (+ w 2) #\-)) widths) "+"))
-    (for-each (lambda (row) (line row aligns)) cells)))
+    (for-each line cells)))
 
 (define (write-block block port)
   (case (car block)
