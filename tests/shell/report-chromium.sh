@@ -5,20 +5,17 @@
 # with non-empty paths and the deployment's markers, and keeps the
 # screenshot (build/tests/report-screenshot.png).
 set -u
-tmp=$(mktemp -d)
+. "$abs_top_srcdir/tests/lib/tap.sh"
 chrome=
-trap '[ -n "$chrome" ] && kill $chrome 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-n=0
-result() { n=$((n + 1)); if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+at_exit '[ -n "$chrome" ] && kill $chrome 2>/dev/null'
+# result ok|bad DESCRIPTION: one test whose condition the caller checked.
+result() { [ "$1" = ok ]; ok_if $? "$2"; }
 
 browser=
 for b in chromium chromium-browser google-chrome; do
   command -v "$b" >/dev/null 2>&1 && { browser=$b; break; }
 done
-if [ -z "$browser" ]; then
-  echo "1..0 # SKIP chromium is not installed (apt-get install chromium; ./setup --tests does)"
-  exit 0
-fi
+[ -n "$browser" ] || skip_all "chromium is not installed (apt-get install chromium; ./setup --tests does)"
 
 guile --no-auto-compile "$abs_top_srcdir/examples/sample-report.scm" "$tmp" html >/dev/null 2>"$tmp/err" \
   && result ok "the sample's HTML report" || { result bad "the sample's HTML report"; sed 's/^/# /' "$tmp/err"; }
@@ -74,4 +71,4 @@ for c in latency errors rollout; do
 done
 tables=$(grep -o '<table class="numbers">' "$tmp/dom.html" | wc -l)
 [ "$tables" -eq 4 ] && result ok "each chart's numbers in a table" || result bad "$tables tables of numbers"
-echo "1..$n"
+done_testing

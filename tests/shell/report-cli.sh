@@ -5,11 +5,10 @@
 set -u
 unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID TRACEPARENT TRACESTATE
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$abs_top_srcdir/tests/lib/tap.sh"
 export DEPLOY_LEDGER_DB="$tmp/ledger.db"
-n=0
-result() { n=$((n + 1)); if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+# result ok|bad DESCRIPTION: one test whose condition the caller checked.
+result() { [ "$1" = ok ]; ok_if $? "$2"; }
 samples="$abs_top_srcdir/examples/trace-samples.json"
 
 id=$(deploy-ledger start --service checkout --version v2.4.0 --previous-version v2.3.9 --type canary \
@@ -81,4 +80,4 @@ for script in deploy.sh deploy.scm; do
 done
 grep -Eq '^deploying with 00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]$' "$tmp/deploy.sh.deployed" \
   && result ok "deploy.sh: the deploy command has the deployment's TRACEPARENT" || result bad "deploy.sh TRACEPARENT"
-echo "1..$n"
+done_testing
