@@ -113,20 +113,13 @@ missing or a value is null."
                (relative-change . ,(num (get cell 'relative-change)))))))
     '(count throughput error-rate mean p50 p90 p95 p99 max))))
 
-(define (latency-test-part t)
-  (if (and t (real? (get t 'shift)))
-      `((shift . ,(ms (get t 'shift)))
-        (ci-low . ,(ms (get t 'ci-low)))
-        (ci-high . ,(ms (get t 'ci-high)))
-        (conf-level . ,(num (get t 'conf-level)))
-        (p-value . ,(num (get t 'p-value))))
-      'null))
-
-(define (error-test-part t)
-  (if (and t (real? (get t 'difference)))
-      `((difference . ,(num (get t 'difference)))
-        (ci-low . ,(num (get t 'ci-low)))
-        (ci-high . ,(num (get t 'ci-high)))
+(define (test-part t estimate unit)
+  "Test T of the comparison (or #f): its ESTIMATE and interval in UNIT (a
+procedure), its confidence level and p-value; null without a test."
+  (if (and t (real? (get t estimate)))
+      `((,estimate . ,(unit (get t estimate)))
+        (ci-low . ,(unit (get t 'ci-low)))
+        (ci-high . ,(unit (get t 'ci-high)))
         (conf-level . ,(num (get t 'conf-level)))
         (p-value . ,(num (get t 'p-value))))
       'null))
@@ -140,8 +133,8 @@ an empty hash table (JSON's @code{@{@}}) for the one group of everything."
 
 (define (comparison-entry c)
   `((figures . ,(figures-part (get c 'figures)))
-    (latency-test . ,(latency-test-part (get c 'latency-test)))
-    (error-test . ,(error-test-part (get c 'error-test)))))
+    (latency-test . ,(test-part (get c 'latency-test) 'shift ms))
+    (error-test . ,(test-part (get c 'error-test) 'difference num))))
 
 (define (side-part s)
   `((window . ,(text (get s 'window))) (version . ,(text (get s 'version)))))

@@ -77,6 +77,16 @@ string of plain text, from the report data."
 
 ;;; ---- sections ----
 
+(define (test-sentence label test t estimate show)
+  "A paragraph on test T (an object of the report, or #f): LABEL and its
+ESTIMATE shown by SHOW, the interval and TEST's p-value; none without T."
+  (if t
+      `((p ,(format #f "~a ~a, ~a% interval ~a, ~a p = ~a." label (show (report-ref t estimate))
+                    (show-count (* 100 (report-ref t 'conf-level)))
+                    (interval (report-ref t 'ci-low) (report-ref t 'ci-high) show)
+                    test (show-p-value (report-ref t 'p-value)))))
+      '()))
+
 (define (verdict-section r)
   (let* ((v (report-ref r 'verdict))
          (d (report-ref r 'deployment))
@@ -108,22 +118,10 @@ string of plain text, from the report data."
                                                    (report-ref f 'relative-change)))))
                             (items (report-ref overall 'figures))))
               (chart comparison)
-              ,@(let ((t (report-ref overall 'latency-test)))
-                  (if t
-                      `((p ,(format #f "Latency shift ~a, ~a% interval ~a, Mann-Whitney p = ~a."
-                                    (show-ms (report-ref t 'shift))
-                                    (show-count (* 100 (report-ref t 'conf-level)))
-                                    (interval (report-ref t 'ci-low) (report-ref t 'ci-high) show-ms)
-                                    (show-p-value (report-ref t 'p-value)))))
-                      '()))
-              ,@(let ((t (report-ref overall 'error-test)))
-                  (if t
-                      `((p ,(format #f "Error rate change ~a, ~a% interval ~a, two-proportion p = ~a."
-                                    (show-points (report-ref t 'difference))
-                                    (show-count (* 100 (report-ref t 'conf-level)))
-                                    (interval (report-ref t 'ci-low) (report-ref t 'ci-high) show-points)
-                                    (show-p-value (report-ref t 'p-value)))))
-                      '())))
+              ,@(test-sentence "Latency shift" "Mann-Whitney" (report-ref overall 'latency-test)
+                               'shift show-ms)
+              ,@(test-sentence "Error rate change" "two-proportion"
+                               (report-ref overall 'error-test) 'difference show-points))
             '()))))
 
 (define (deployment-section r)
