@@ -88,39 +88,35 @@ check "in the pipeline's trace, as a child span" \
 check "the deployment succeeded: exit status 0" \
   sh -c "$dl history $id1 | grep -q ' status  *succeeded  *by ci-bot: exit status 0\$'"
 
-status_is "exec: a failing command's exit status passes through" 3 \
-  $dl exec --service job --version 2 -- sh -c 'echo "$DEPLOY_LEDGER_DEPLOYMENT_ID" >"$0"; exit 3' \
-  "$tmp/child2"
-id2=$(cat "$tmp/child2")
-check "the deployment failed, with the reason" \
-  sh -c "[ \"\$($dl status $id2)\" = failed ] && $dl history $id2 | grep -q 'failed  *by ci-bot: exit status 3\$'"
-
-status_is "exec: a command killed by SIGKILL exits 128+9" 137 \
-  $dl exec --service job --version 3 -- sh -c 'echo "$DEPLOY_LEDGER_DEPLOYMENT_ID" >"$0"; kill -KILL $$' \
-  "$tmp/child3"
-id3=$(cat "$tmp/child3")
-check "the deployment failed: killed by signal 9 (SIGKILL)" \
-  sh -c "$dl history $id3 | grep -q 'failed  *by ci-bot: killed by signal 9 (SIGKILL)\$'"
+# exec_fails DESCRIPTION STATUS REASON SCRIPT: exec of sh -c SCRIPT exits
+# STATUS and the deployment failed with REASON.  SCRIPT first writes the
+# deployment id it was given into a file, which the checks read back.
+n_exec=0
+exec_fails() {
+  n_exec=$((n_exec + 1))
+  idfile="$tmp/exec-id.$n_exec"
+  status_is "exec: $1" "$2" $dl exec --service job --version "f$n_exec" -- \
+    sh -c "echo \"\$DEPLOY_LEDGER_DEPLOYMENT_ID\" >'$idfile'; $4"
+  check "the deployment failed: $3" \
+    sh -c "[ \"\$($dl status \$(cat '$idfile'))\" = failed ] \
+           && $dl history \$(cat '$idfile') | grep -q 'failed  *by ci-bot: $3\$'"
+}
+exec_fails "a failing command's exit status passes through" 3 "exit status 3" 'exit 3'
+exec_fails "a command killed by SIGKILL exits 128+9" 137 "killed by signal 9 (SIGKILL)" \
+  'kill -KILL $$'
+# A SIGTERM sent to deploy-ledger (here by the command itself, to its
+# parent) reaches the command, which decides what to do.  Should it not,
+# the command ends by itself after 120 s with 99: the test fails, never hangs.
+exec_fails "SIGTERM forwarded: the command's trap ran and its status is exec's" 42 \
+  "exit status 42" \
+  'trap "exit 42" TERM; kill -TERM $PPID; i=0; while [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done; exit 99'
+exec_fails "SIGTERM forwarded to a command it kills: 128+15" 143 "killed by signal 15 (SIGTERM)" \
+  'kill -TERM $PPID; sleep 120; exit 99'
 
 status_is "exec: a command not found is 127" 127 $dl exec --service job --version 4 -- no-such-command-here
 err_has "naming it" 'cannot run "no-such-command-here"'
 check "and the deployment is recorded as failed" \
   sh -c "$dl list --service job --limit 1 | grep -q ' 4 .* failed '"
-
-# A SIGTERM sent to deploy-ledger (here by the command itself, to its
-# parent) reaches the command, which decides what to do.  Should it not,
-# the command ends by itself after 120 s with 99: the test fails, never hangs.
-status_is "SIGTERM forwarded: the command's trap ran and its status is exec's" 42 \
-  $dl exec --service job --version 5 -- \
-  sh -c 'echo "$DEPLOY_LEDGER_DEPLOYMENT_ID" >"$0"; trap "exit 42" TERM; kill -TERM $PPID
-         i=0; while [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done; exit 99' "$tmp/child5"
-check "the deployment failed: exit status 42" \
-  sh -c "$dl history \$(cat '$tmp/child5') | grep -q 'failed  *by ci-bot: exit status 42\$'"
-status_is "SIGTERM forwarded to a command it kills: 128+15" 143 \
-  $dl exec --service job --version 6 -- \
-  sh -c 'echo "$DEPLOY_LEDGER_DEPLOYMENT_ID" >"$0"; kill -TERM $PPID; sleep 120; exit 99' "$tmp/child6"
-check "the deployment failed: killed by signal 15 (SIGTERM)" \
-  sh -c "$dl history \$(cat '$tmp/child6') | grep -q 'killed by signal 15 (SIGTERM)\$'"
 
 before=$($dl list --json | grep -o '"id":' | wc -l)
 status_is "exec without -- COMMAND is a usage error" 2 $dl exec --service job --version 7

@@ -11,10 +11,10 @@
   #:use-module (deploy-ledger cli options)
   #:use-module (deploy-ledger cli command)
   #:use-module (deploy-ledger cli record)
-  #:export (command-exec
-            exit-reason))
+  #:export (command-exec))
 
-(define exec-help "\
+(define exec-help
+  (string-append "\
 Usage: deploy-ledger exec --service S --version V [START OPTIONS] -- COMMAND [ARG]...
 Record a deployment that starts now, run COMMAND (looked up in PATH and run
 directly, without a shell) with the deployment's context in its
@@ -29,17 +29,7 @@ ID).  SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to
 deploy-ledger are passed on to COMMAND, which decides when to stop.
 
 START OPTIONS, as for `deploy-ledger start':
-  --service S            the service deployed (required)
-  --version V            the version deployed (required)
-  --previous-version V   the version it replaces (default: the last version
-                         of the service that succeeded in the environment)
-  --environment E        default: production
-  --type T               rolling (default), canary, blue-green, recreate, shadow
-  --region R             a region it goes to; repeat for several
-  --commit SHA           the commit deployed
-  --commit-time T        when that commit was made (RFC 3339)
-  --attr KEY=VALUE       a free attribute; repeat for several
-  --actor NAME           who deploys (default: $DEPLOY_LEDGER_ACTOR, $GITHUB_ACTOR, $USER)
+" start-options-help "\
   --export               send its spans to the OTLP endpoint at once
   --db FILE              the ledger file (created when absent)
 
@@ -47,7 +37,7 @@ Exit status: COMMAND's own; 128+N when signal N killed it (as shells do);
 127 when COMMAND was not found, 126 when it could not be run (the
 deployment is then recorded as failed); 2 for a usage error and 5 when the
 deployment could not be recorded, and then COMMAND is not run.
-")
+"))
 
 (define (split-at-dashes args)
   "ARGS before and after the first \"--\"; #f for the second when there

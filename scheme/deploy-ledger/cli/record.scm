@@ -21,6 +21,7 @@
             command-finish
             command-stage
             start-options
+            start-options-help
             start-deployment
             finish-deployment
             current-actor))
@@ -176,10 +177,7 @@ TRACEPARENT and TRACESTATE too, so that later steps become its children."
             `(("TRACEPARENT" . ,tp) ("TRACESTATE" . ,ts))
             '()))))
 
-(define start-help "\
-Usage: deploy-ledger start --service S --version V [OPTIONS]
-Record a deployment and print its id.
-
+(define start-options-help "\
   --service S            the service deployed (required)
   --version V            the version deployed (required)
   --previous-version V   the version it replaces (default: the last version
@@ -191,6 +189,14 @@ Record a deployment and print its id.
   --commit-time T        when that commit was made (RFC 3339), for lead time
   --attr KEY=VALUE       a free attribute; repeat for several
   --actor NAME           who deploys (default: $DEPLOY_LEDGER_ACTOR, $GITHUB_ACTOR, $USER)
+")
+
+(define start-help
+  (string-append "\
+Usage: deploy-ledger start --service S --version V [OPTIONS]
+Record a deployment and print its id.
+
+" start-options-help "\
   --status S             in-progress (default), or pending (then `deploy-ledger
                          begin' starts it)
   --at T                 when it started (RFC 3339), to import earlier deployments
@@ -212,7 +218,7 @@ its spans are spooled in the ledger and sent by --export or by
 pipeline's trace, with its TRACESTATE) makes the deployment's span a child
 of it; an invalid one is ignored with a warning.  Values with a newline or
 another control character are never written by --export-env.
-")
+"))
 
 (define (command-start args)
   (define cmd "deploy-ledger start")
