@@ -29,14 +29,16 @@ set -- --service "$SERVICE" --version "$VERSION" --type canary
 [ -n "${PREVIOUS_VERSION:-}" ] && set -- "$@" --previous-version "$PREVIOUS_VERSION"
 for r in ${REGIONS:-}; do set -- "$@" --region "$r"; done
 [ -n "${STARTED_AT:-}" ] && set -- "$@" --at "$STARTED_AT"
-env_lines=$("$dl" start "$@" $export_flag --export-env) || exit $?
+# --as-parent: the deploy command's spans become children of the deployment.
+env_lines=$("$dl" start "$@" $export_flag --export-env --as-parent) || exit $?
 eval "export $(printf '%s\n' "$env_lines" | tr '\n' ' ')"
-echo "deployment $DEPLOYMENT_ID, traceparent $TRACEPARENT"
+id=$DEPLOY_LEDGER_DEPLOYMENT_ID
+echo "deployment $id, traceparent $TRACEPARENT"
 
 # Deploy: the deploy tool's own calls carry the deployment's trace context.
 if [ -n "${DEPLOY_COMMAND:-}" ]; then
   sh -c "$DEPLOY_COMMAND" || {
-    "$dl" finish "$DEPLOYMENT_ID" --status failed --reason "deploy command failed" $export_flag
+    "$dl" finish "$id" --status failed --reason "deploy command failed" $export_flag
     exit 1
   }
 fi
@@ -45,12 +47,12 @@ fi
 sleep "${CANARY_SECONDS:-0}"
 set -- --status succeeded --reason "canary phase over"
 [ -n "${FINISHED_AT:-}" ] && set -- "$@" --at "$FINISHED_AT"
-"$dl" finish "$DEPLOYMENT_ID" "$@" $export_flag >/dev/null || exit $?
+"$dl" finish "$id" "$@" $export_flag >/dev/null || exit $?
 
 # Correlate and report: one run per format, each exiting with the verdict.
-"$dl" report "$DEPLOYMENT_ID" --traces "$TRACES" --format md -o "$report_dir/report.md"
+"$dl" report "$id" --traces "$TRACES" --format md -o "$report_dir/report.md"
 verdict=$?
-"$dl" report "$DEPLOYMENT_ID" --traces "$TRACES" --format html -o "$report_dir/report.html"
+"$dl" report "$id" --traces "$TRACES" --format html -o "$report_dir/report.html"
 
 # Gate.
 case $verdict in
@@ -59,7 +61,7 @@ case $verdict in
   11|12)
     echo "canary failed: rolling back $SERVICE $VERSION"
     [ -n "${ROLLBACK_COMMAND:-}" ] && sh -c "$ROLLBACK_COMMAND"
-    "$dl" finish "$DEPLOYMENT_ID" --status rolled-back --reason "canary gate: see $report_dir/report.md" \
+    "$dl" finish "$id" --status rolled-back --reason "canary gate: see $report_dir/report.md" \
       $export_flag >/dev/null
     ;;
   *) echo "no verdict: the report could not be made (exit $verdict)" >&2 ;;
