@@ -6,20 +6,13 @@
 #include "deploy-ledger/proportion.h"
 #include "stats/sort.h"
 #include "stats/wilcoxon.h"
+#include "seeded-random.h"
 #include "tap.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static uint64_t
-rng(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
-}
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
 static int
 cmp_f64(const void *a, const void *b)
@@ -143,13 +136,13 @@ test_pairdiff(void)
 {
   int good = 1;
   for (int trial = 0; trial < 40; trial++) {
-    size_t m = 1 + rng() % 60, n = 1 + rng() % 60;
+    size_t m = 1 + random_below(&rng, 60), n = 1 + random_below(&rng, 60);
     double *x = malloc(m * sizeof *x), *y = malloc(n * sizeof *y),
            *d = malloc(m * n * sizeof *d);
     for (size_t i = 0; i < m; i++)
-      x[i] = trial % 2 ? (double) (rng() % 20) : (double) (rng() % 100000) / 7.0;
+      x[i] = trial % 2 ? (double) random_below(&rng, 20) : (double) random_below(&rng, 100000) / 7.0;
     for (size_t j = 0; j < n; j++)
-      y[j] = trial % 2 ? (double) (rng() % 20) : (double) (rng() % 100000) / 7.0 - 300;
+      y[j] = trial % 2 ? (double) random_below(&rng, 20) : (double) random_below(&rng, 100000) / 7.0 - 300;
     qsort(x, m, sizeof *x, cmp_f64);
     qsort(y, n, sizeof *y, cmp_f64);
     for (size_t i = 0; i < m; i++)
@@ -157,7 +150,7 @@ test_pairdiff(void)
         d[i * n + j] = x[i] - y[j];
     qsort(d, m * n, sizeof *d, cmp_f64);
     for (int t = 0; t < 8; t++) {
-      uint64_t k = 1 + rng() % (m * n);
+      uint64_t k = 1 + random_below(&rng, m * n);
       good &= dl_pairdiff_kth(x, m, y, n, k) == d[k - 1];
     }
     good &= dl_pairdiff_kth(x, m, y, n, 1) == d[0];
@@ -174,9 +167,9 @@ test_pairdiff(void)
   size_t m = 300, n = 200;
   double *x = malloc(m * sizeof *x), *y = malloc(n * sizeof *y), *d = malloc(m * n * sizeof *d);
   for (size_t i = 0; i < m; i++)
-    x[i] = 40 + (double) (rng() % 1000000) / 1e4;
+    x[i] = 40 + (double) random_below(&rng, 1000000) / 1e4;
   for (size_t j = 0; j < n; j++)
-    y[j] = 38 + (double) (rng() % 1000000) / 1e4;
+    y[j] = 38 + (double) random_below(&rng, 1000000) / 1e4;
   dl_mw_result r;
   dl_error err;
   ok(dl_mann_whitney(x, m, y, n, NULL, &r, &err) == DL_OK, "300 x 200: runs");
@@ -206,7 +199,7 @@ test_sort(void)
   size_t n = 100000;
   double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
   for (size_t i = 0; i < n; i++) {
-    int64_t s = (int64_t) (rng() % 2000001) - 1000000;
+    int64_t s = (int64_t) random_below(&rng, 2000001) - 1000000;
     v[i] = w[i] = i % 7 == 0 ? -0.0 : (double) s / 3.0;
   }
   dl_sort_f64(v, n);
