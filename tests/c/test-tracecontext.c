@@ -343,6 +343,10 @@ test_from_parts(void)
        "bad ids refused, context untouched: %s", bad_ids[i].why);
     is_str(err.text, want, "and named");
   }
+  ok(dl_trace_context_from_parts("4bf92f3577b34da6a3ce929d0e0e473\n", PID, 1, NULL, &ctx, &err)
+         == DL_EINVAL
+       && strstr(err.text, "(trace-id \"4bf92f3577b34da6a3ce929d0e0e473?\"") != NULL,
+     "a control character in an id is shown as '?': %s", err.text);
   static const int bad_flags[] = {256, -1};
   for (size_t i = 0; i < 2; i++) {
     char want[100];

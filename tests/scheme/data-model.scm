@@ -174,6 +174,8 @@
                  (with-output-to-string
                    (lambda () (set! status (run-cli (append args (list "--db" db))))))))))
     (cons status err)))
+(test-equal "a ledger made by deploy-ledger start" 0
+  (car (cli "start" "--service" "a" "--version" "1")))
 (test-equal "deploy-ledger list --since 90s: fine" 0 (car (cli "list" "--since" "90s")))
 (test-equal "deploy-ledger list --since 1h30: a usage error with the same message"
   (cons 2 "deploy-ledger: invalid duration \"1h30\": expected a unit (ns, us, ms, s, m, h, d, w) at character 5\n")
