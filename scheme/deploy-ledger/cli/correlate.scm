@@ -13,7 +13,10 @@
   #:use-module (deploy-ledger cli command)
   #:use-module (deploy-ledger cli correlation-summary)
   #:use-module (deploy-ledger cli judge-options)
-  #:export (command-correlate))
+  #:export (command-correlate
+            %correlate-options
+            correlate-from-options
+            trace-source))
 
 (define correlate-help "\
 Usage: deploy-ledger correlate ID --traces SOURCE [OPTIONS]
@@ -155,43 +158,53 @@ fetched on stderr."
           (usage-error "~a: --~a must be a whole number, got \"~a\"" cmd name text))
         n)))
 
+(define %correlate-options
+  ;; The options of every command that correlates (correlate, report).
+  '((traces multi) (window value) (max-window value) (max-slices value)
+    (compare value) (control-version value) (group-by value) (operation value)
+    (kind value) (attribute value) (bucket value) (percentiles value)
+    (min-requests value) (config value) (pass-score value)
+    (marginal-score value) (allowed-increase multi) (critical multi)
+    (lenient flag)))
+
+(define (correlate-from-options cmd o)
+  "Correlate the deployment the parsed options O name (one ID, --traces and
+the settings of @code{%correlate-options}), for command CMD: three values,
+the deployment event, the trace set and the correlation result."
+  (let* ((id (one-id cmd o))
+         (sources (required cmd o 'traces))
+         (compare (symbol-option cmd o 'compare '(auto canary before-after) 'auto))
+         (percentiles (symbol-option cmd o 'percentiles '(linear nearest-rank) 'linear))
+         (group-by (group-by-option cmd (option o 'group-by)))
+         (filter (filter-options o))
+         (judge (judge-config-of-options o))
+         (min-requests (natural cmd 'min-requests (option o 'min-requests) #f))
+         (max-slices (and (option o 'max-slices)
+                          (positive-integer cmd 'max-slices (option o 'max-slices))))
+         ;; "0" is no limit (a duration needs a unit otherwise).
+         (max-window (let ((w (option o 'max-window))) (if (equal? w "0") 0 w)))
+         (d (call-with-ledger-of o (lambda (l) (find-or-fail l id))))
+         (keep (kept-keys group-by (assq-ref filter 'attribute)))
+         (traces (apply trace-set-merge
+                        (map (lambda (s) (trace-source s d (option o 'window) (or max-window #t)
+                                                       (option o 'lenient) keep max-slices))
+                             sources))))
+    (values d traces
+            (correlate-with-traces d traces #:window (option o 'window) #:compare compare
+                                   #:group-by group-by #:filter filter #:judge judge
+                                   #:control-version (option o 'control-version)
+                                   #:bucket (option o 'bucket) #:percentiles percentiles
+                                   #:min-requests min-requests #:max-window max-window))))
+
 (define (command-correlate args)
   (define cmd "deploy-ledger correlate")
   (with-command
-   "correlate" '((traces multi) (window value) (max-window value) (max-slices value)
-                 (compare value) (control-version value) (group-by value) (operation value)
-                 (kind value) (attribute value) (bucket value) (percentiles value)
-                 (min-requests value) (config value) (pass-score value)
-                 (marginal-score value) (allowed-increase multi) (critical multi)
-                 (lenient flag) (json flag))
+   "correlate" (cons '(json flag) %correlate-options)
    correlate-help args
    (lambda (o)
-     (let* ((id (one-id cmd o))
-            (sources (required cmd o 'traces))
-            (compare (symbol-option cmd o 'compare '(auto canary before-after) 'auto))
-            (percentiles (symbol-option cmd o 'percentiles '(linear nearest-rank) 'linear))
-            (group-by (group-by-option cmd (option o 'group-by)))
-            (filter (filter-options o))
-            (judge (judge-config-of-options o))
-            (min-requests (natural cmd 'min-requests (option o 'min-requests) #f))
-            (max-slices (and (option o 'max-slices)
-                             (positive-integer cmd 'max-slices (option o 'max-slices))))
-            ;; "0" is no limit (a duration needs a unit otherwise).
-            (max-window (let ((w (option o 'max-window))) (if (equal? w "0") 0 w)))
-            (d (call-with-ledger-of o (lambda (l) (find-or-fail l id))))
-            (keep (kept-keys group-by (assq-ref filter 'attribute)))
-            (traces (apply trace-set-merge
-                           (map (lambda (s) (trace-source s d (option o 'window)
-                                                          (or max-window #t)
-                                                          (option o 'lenient) keep max-slices))
-                                sources)))
-            (r (correlate-with-traces d traces #:window (option o 'window) #:compare compare
-                                      #:group-by group-by #:filter filter #:judge judge
-                                      #:control-version (option o 'control-version)
-                                      #:bucket (option o 'bucket) #:percentiles percentiles
-                                      #:min-requests min-requests
-                                      #:max-window max-window)))
-       (if (option o 'json)
-           (begin (display (correlation-result->json r)) (newline))
-           (print-correlation-summary r d))
-       (verdict->exit-status (correlation-result-verdict r))))))
+     (call-with-values (lambda () (correlate-from-options cmd o))
+       (lambda (d traces r)
+         (if (option o 'json)
+             (begin (display (correlation-result->json r)) (newline))
+             (print-correlation-summary r d))
+         (verdict->exit-status (correlation-result-verdict r)))))))
