@@ -35,8 +35,8 @@
 $XDG_DATA_HOME/deploy-ledger/ledger.db) and --help.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
-(kept in the spool) or a tracing backend not read; correlate: 0 pass,
-10 marginal, 11 fail.~%"))
+(kept in the spool or the dead letters) or a tracing backend not read;
+correlate: 0 pass, 10 marginal, 11 fail.~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))

@@ -24,13 +24,13 @@ Exit status 6 when something is left.
   (with-command
    "flush" '((deployment value) (json flag)) flush-help args
    (lambda (o)
-     (let ((counts (call-with-ledger-of
-                    o (lambda (l)
-                        (flush-spool (make-otlp-exporter) l
-                                     #:deployment (option o 'deployment))))))
-       (when (option o 'json)
-         (print-json counts))
-       (report-export counts)))))
+     (call-with-ledger-of
+      o (lambda (l)
+          (let ((counts (flush-spool (make-otlp-exporter) l
+                                     #:deployment (option o 'deployment))))
+            (when (option o 'json)
+              (print-json counts))
+            (report-export counts l)))))))
 
 (define spool-help "\
 Usage: deploy-ledger spool [--dead] [--json]
