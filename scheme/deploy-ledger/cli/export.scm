@@ -6,9 +6,41 @@
   #:use-module (deploy-ledger ledger)
   #:use-module (deploy-ledger export)
   #:use-module (deploy-ledger cli options)
-  #:use-module (deploy-ledger cli ledger)
+  #:use-module (deploy-ledger cli command)
   #:export (command-flush
-            command-spool))
+            command-spool
+            report-export))
+
+(define (last-refusal ledger)
+  "The collector's words on the dead letter of LEDGER refused last: its
+message and answer (escaped where not UTF-8)."
+  (let* ((dead (spool-entries ledger #:dead? #t))
+         (newest (and (pair? dead)
+                      (fold (lambda (e best) (if (> (assq-ref e 'failed) (assq-ref best 'failed))
+                                                 e best))
+                            (car dead) (cdr dead)))))
+    (if newest
+        (let ((body (assq-ref newest 'response-body)))
+          (format #f "~a~a" (or (assq-ref newest 'reason) "refused")
+                  (if (and body (not (string-null? body))) (string-append ": " body) "")))
+        "refused")))
+
+(define (report-export counts ledger)
+  "Say on stderr what a flush of LEDGER did (quoting the collector when it
+refused an item for good); return the exit status it deserves."
+  (let ((later (assq-ref counts 'retry-later))
+        (dead (assq-ref counts 'dead-lettered)))
+    (format (current-error-port) "deploy-ledger: exported ~a span~:p~a~a~%"
+            (assq-ref counts 'spans)
+            (if (zero? later)
+                ""
+                (format #f "; ~a item(s) not accepted, kept in the spool (see deploy-ledger spool)"
+                        later))
+            (if (zero? dead)
+                ""
+                (format #f "; ~a item(s) refused for good (~a), moved to the dead letters (see deploy-ledger spool --dead)"
+                        dead (last-refusal ledger))))
+    (if (zero? (+ later dead)) %exit-ok %exit-export)))
 
 (define flush-help "\
 Usage: deploy-ledger flush [--deployment ID] [--json]
