@@ -205,7 +205,12 @@ confidence interval, as R's @code{wilcox.test(x, y, conf.int = TRUE)}: an
 alist of @code{u}, @code{p-value}, @code{method} (@code{exact} for small
 samples without ties, else @code{normal} with tie and continuity
 correction), @code{z}, @code{estimate}, @code{ci-low}, @code{ci-high},
-@code{conf-level}, @code{achieved-level} and @code{prob-greater}."
+@code{conf-level}, @code{achieved-level} and @code{prob-greater}.  In the
+exact case the estimate is the median of the pairwise differences and the
+interval R's order statistics of them; otherwise, as R, the interval ends
+are the shifts d where the continuity-corrected standardized statistic of
+X - d against Y equals the normal quantiles, and the estimate the shift
+where the uncorrected statistic is 0 (roots to within 1e-4)."
   (%mann-whitney x y conf-level method))
 
 (define* (two-proportion-test x1 n1 x2 n2 #:key (conf-level 0.95))

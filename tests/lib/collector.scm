@@ -5,7 +5,7 @@
 ;;;
 ;;; From the shell, run it as a process that writes its port to PORT-FILE
 ;;; and each request body to DIR/N.bin, and exits after 120 seconds:
-;;;   guile -L tests/scheme -c '((@ (collector) collector-main) ...)' \
+;;;   guile -L tests/lib -c '(apply (@ (collector) collector-main) (cdr (command-line)))' \
 ;;;         PORT-FILE DIR STATUS [BODY-FILE]
 (define-module (collector)
   #:use-module (web server)
