@@ -16,8 +16,11 @@
 ;; keeps the command quick to start.  Later work adds lines here.
 (define %subcommands
   '(("start" (deploy-ledger cli record) command-start "record a deployment that starts now (or --at)")
+    ("begin" (deploy-ledger cli record) command-begin "start a pending deployment")
     ("finish" (deploy-ledger cli record) command-finish "record how a deployment ended")
     ("stage" (deploy-ledger cli record) command-stage "record a region or stage of a deployment")
+    ("exec" (deploy-ledger cli exec) command-exec
+     "run a command as a deployment, finished by its exit status")
     ("status" (deploy-ledger cli query) command-status "print a deployment's status")
     ("list" (deploy-ledger cli query) command-list "list deployments, newest first")
     ("show" (deploy-ledger cli query) command-show "show one deployment")
