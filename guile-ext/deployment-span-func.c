@@ -5,7 +5,6 @@
  * in the spool and at the REPL. */
 #include "dl-guile.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -114,10 +113,6 @@ dl_guile_deployment_request(dl_arena *arena, SCM items, SCM part, SCM stage,
   dl_span_part which = part_of(part, who);
   const char *stage_name = dl_guile_string_or_null(stage, SCM_ARGn, who);
   dl_error err;
-  dl_resource_extra extra = {NULL, 0};
-  const char *ra = getenv("OTEL_RESOURCE_ATTRIBUTES");
-  if (ra && dl_resource_attributes_parse(arena, ra, &extra, &err))
-    dl_guile_raise(who, &err);
   dl_resource_spans *resources = dl_arena_alloc(arena, (n ? n : 1) * sizeof *resources);
   if (!resources)
     dl_guile_raise_code(who, DL_ENOMEM, "out of memory building spans");
@@ -131,7 +126,8 @@ dl_guile_deployment_request(dl_arena *arena, SCM items, SCM part, SCM stage,
     dl_history_entry *h = history_from_scm(scm_cadr(item), &nh, who);
     dl_trace_context *links = links_from_scm(scm_caddr(item), &nl, who);
     dl_export_request one;
-    if (dl_deployment_spans(arena, d, h, nh, which, stage_name, links, nl, &extra, &one, &err))
+    /* The exporter adds its resource attributes when it encodes. */
+    if (dl_deployment_spans(arena, d, h, nh, which, stage_name, links, nl, NULL, &one, &err))
       dl_guile_raise(who, &err);
     /* The builder makes one resource per deployment; a request holds them
        side by side. */

@@ -82,8 +82,8 @@ dl_spool_item *dl_guile_spool_items(SCM spool, size_t *n, const char *who);
 /* The spans of PART (start, stage or end; STAGE names the stage) of each
    item of ITEMS, a list of (deployment-alist history traceparents), built
    by the library's one deployment-span builder into ARENA, as one request
-   in *REQ.  Resource attributes from OTEL_RESOURCE_ATTRIBUTES.  Must run
-   inside a dynwind; raises on bad input. */
+   in *REQ (the exporter adds its resource attributes when it encodes).
+   Must run inside a dynwind; raises on bad input. */
 void dl_guile_deployment_request(dl_arena *arena, SCM items, SCM part, SCM stage,
                                  dl_export_request *req, const char *who);
 

@@ -12,18 +12,14 @@
             report-export))
 
 (define (last-refusal ledger)
-  "The collector's words on the dead letter of LEDGER refused last: its
-message and answer (escaped where not UTF-8)."
+  "The reason of the dead letter of LEDGER refused last: the request, the
+collector's status and the start of its answer."
   (let* ((dead (spool-entries ledger #:dead? #t))
          (newest (and (pair? dead)
                       (fold (lambda (e best) (if (> (assq-ref e 'failed) (assq-ref best 'failed))
                                                  e best))
                             (car dead) (cdr dead)))))
-    (if newest
-        (let ((body (assq-ref newest 'response-body)))
-          (format #f "~a~a" (or (assq-ref newest 'reason) "refused")
-                  (if (and body (not (string-null? body))) (string-append ": " body) "")))
-        "refused")))
+    (or (and newest (assq-ref newest 'reason)) "refused")))
 
 (define (report-export counts ledger)
   "Say on stderr what a flush of LEDGER did (quoting the collector when it
