@@ -41,9 +41,10 @@ $XDG_DATA_HOME/deploy-ledger/ledger.db) and --help; only start and exec
 create a ledger that does not exist.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
-(kept in the spool) or a tracing backend not read; correlate and
-report: 0 pass, 10 marginal, 11 fail, 12 inconclusive (too little data
-to judge); exec: the command's own (128+N when signal N killed it).~%"))
+(kept in the spool or the dead letters) or a tracing backend not read;
+correlate and report: 0 pass, 10 marginal, 11 fail, 12 inconclusive
+(too little data to judge); exec: the command's own (128+N when signal
+N killed it).~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))
