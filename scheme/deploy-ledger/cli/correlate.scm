@@ -11,7 +11,10 @@
   #:use-module (deploy-ledger cli options)
   #:use-module (deploy-ledger cli command)
   #:use-module (deploy-ledger cli correlation-summary)
-  #:export (command-correlate))
+  #:export (command-correlate
+            %correlate-options
+            correlate-from-options
+            trace-source))
 
 (define correlate-help "\
 Usage: deploy-ledger correlate ID --traces SOURCE [OPTIONS]
@@ -57,39 +60,51 @@ stderr."
          (fetch jaeger-traces spec))
         (else (load-traces spec #:lenient? lenient?))))
 
+(define %correlate-options
+  ;; The options of every command that correlates (correlate, report).
+  '((traces multi) (window value) (compare value) (group-by value) (bucket value)
+    (percentiles value) (lenient flag)))
+
+(define (correlate-from-options cmd o)
+  "Correlate the deployment the parsed options O name (one ID, --traces and
+the settings of @code{%correlate-options}), for command CMD: three values,
+the deployment event, the trace set and the correlation result."
+  (let* ((rest (options-rest o))
+         (_ (unless (= 1 (length rest))
+              (usage-error "~a: expected one deployment ID" cmd)))
+         (sources (or (option o 'traces)
+                      (usage-error "~a: --traces is required" cmd)))
+         (compare (let ((m (option o 'compare "auto")))
+                    (if (member m '("auto" "canary" "before-after"))
+                        (string->symbol m)
+                        (usage-error "~a: unknown --compare \"~a\"" cmd m))))
+         (d (call-with-ledger-of
+             o (lambda (l)
+                 (or (find-deployment l (car rest))
+                     (usage-error "~a: no deployment with id \"~a\"" cmd (car rest))))))
+         (traces (apply trace-set-merge
+                        (map (lambda (s) (trace-source s d (option o 'window) (option o 'lenient)))
+                             sources)))
+         (group-by (and (option o 'group-by)
+                        (map string->symbol (string-split (option o 'group-by) #\,))))
+         (percentiles (let ((p (option o 'percentiles "linear")))
+                        (if (member p '("linear" "nearest-rank"))
+                            (string->symbol p)
+                            (usage-error "~a: unknown --percentiles \"~a\"" cmd p)))))
+    (values d traces
+            (correlate-with-traces d traces #:window (option o 'window) #:compare compare
+                                   #:group-by group-by #:bucket (option o 'bucket)
+                                   #:percentiles percentiles))))
+
 (define (command-correlate args)
   (define cmd "deploy-ledger correlate")
   (with-command
-   "correlate" '((traces multi) (window value) (compare value) (group-by value) (bucket value)
-                 (percentiles value) (lenient flag) (json flag))
+   "correlate" (cons '(json flag) %correlate-options)
    correlate-help args
    (lambda (o)
-     (let* ((rest (options-rest o))
-            (_ (unless (= 1 (length rest))
-                 (usage-error "~a: expected one deployment ID" cmd)))
-            (sources (or (option o 'traces)
-                         (usage-error "~a: --traces is required" cmd)))
-            (compare (let ((m (option o 'compare "auto")))
-                       (if (member m '("auto" "canary" "before-after"))
-                           (string->symbol m)
-                           (usage-error "~a: unknown --compare \"~a\"" cmd m))))
-            (d (call-with-ledger-of
-                o (lambda (l)
-                    (or (find-deployment l (car rest))
-                        (usage-error "~a: no deployment with id \"~a\"" cmd (car rest))))))
-            (traces (apply trace-set-merge
-                     (map (lambda (s) (trace-source s d (option o 'window) (option o 'lenient)))
-                          sources)))
-            (group-by (and (option o 'group-by)
-                           (map string->symbol (string-split (option o 'group-by) #\,))))
-            (percentiles (let ((p (option o 'percentiles "linear")))
-                           (if (member p '("linear" "nearest-rank"))
-                               (string->symbol p)
-                               (usage-error "~a: unknown --percentiles \"~a\"" cmd p))))
-            (r (correlate-with-traces d traces #:window (option o 'window) #:compare compare
-                                      #:group-by group-by #:bucket (option o 'bucket)
-                                      #:percentiles percentiles)))
-       (if (option o 'json)
-           (begin (display (correlation-result->json r)) (newline))
-           (print-correlation-summary r d))
-       (verdict->exit-status (correlation-result-verdict r))))))
+     (call-with-values (lambda () (correlate-from-options cmd o))
+       (lambda (d traces r)
+         (if (option o 'json)
+             (begin (display (correlation-result->json r)) (newline))
+             (print-correlation-summary r d))
+         (verdict->exit-status (correlation-result-verdict r)))))))
