@@ -402,7 +402,8 @@ operations_moved(run *r)
   dl_metrics_free(m);
   if (rc)
     return rc;
-  qsort(c->operations, c->n_operations, sizeof *c->operations, cmp_moves);
+  if (c->n_operations > 1) /* qsort of no array (NULL) is undefined */
+    qsort(c->operations, c->n_operations, sizeof *c->operations, cmp_moves);
   while (c->n_operations > r->o->top_operations) {
     free(c->operations[--c->n_operations].operation);
   }
