@@ -42,6 +42,16 @@ typedef struct dl_trace_query {
 
 #define DL_FETCH_MAX_SLICES 500
 
+/* What a backend's small answers can legitimately hold; larger ones are
+   refused (DL_ERANGE) rather than parsed: a list of services (and the
+   probes that detect Jaeger's API) at most DL_SERVICES_MAX_BYTES and
+   DL_SERVICES_MAX_NAMES names, a Tempo search answer at most
+   DL_SEARCH_MAX_BYTES.  All are read with a streaming scanner, never as
+   a tree.  Trace answers are bounded by the ingest limit (max_bytes). */
+#define DL_SERVICES_MAX_BYTES ((size_t) 16 << 20)
+#define DL_SERVICES_MAX_NAMES 100000
+#define DL_SEARCH_MAX_BYTES ((size_t) 64 << 20)
+
 void dl_trace_query_init(dl_trace_query *q);
 
 typedef struct dl_fetch_stats {
