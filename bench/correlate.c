@@ -17,6 +17,7 @@
 #include "deploy-ledger/deploy-ledger.h"
 #include "deploy-ledger/metrics.h"
 #include "deploy-ledger/trace-set.h"
+#include "seeded-random.h"
 
 #include <errno.h>
 #include <math.h>
@@ -55,22 +56,7 @@ now_s(void)
 
 /* ---- the generator ---- */
 
-static uint64_t rng_state;
-
-static inline uint64_t
-rng(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
-}
-
-static inline double
-unif(void)
-{
-  return (double) (rng() >> 11) / 9007199254740992.0;
-}
+static uint64_t rng;
 
 /* The store's ids for one (version, region) pair. */
 typedef struct origins {
@@ -112,9 +98,7 @@ generate(dl_trace_set *set, size_t n, uint64_t seed, int64_t *deploy, FILE *csv)
   intern_model(set, &o);
   if (dl_trace_set_reserve(set, n, &err))
     die("%s", err.text);
-  rng_state = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
-  if (!rng_state)
-    rng_state = 1;
+  rng = random_seed(seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL);
   int64_t t_deploy = GEN_EPOCH + 60 * MINUTE;
   *deploy = t_deploy;
   if (csv)
@@ -126,20 +110,21 @@ generate(dl_trace_set *set, size_t n, uint64_t seed, int64_t *deploy, FILE *csv)
   for (size_t i = 0; i < n; i++) {
     /* Arrival order, as a store fills: one span per 1/n of the two hours,
        at a uniform place inside it. */
-    int64_t ts = GEN_EPOCH + (int64_t) (((double) i + unif()) / (double) n * (double) (120 * MINUTE));
-    double u = unif();
+    int64_t ts = GEN_EPOCH +
+                 (int64_t) (((double) i + random_unit(&rng)) / (double) n * (double) (120 * MINUTE));
+    double u = random_unit(&rng);
     int region = u < 0.5 ? 0 : u < 0.8 ? 1 : 2;
     int v2 = 0;
     if (ts >= t_deploy)
-      v2 = ts >= t_deploy + switch_at[region] || unif() < 0.10;
-    /* Box-Muller; one normal per span keeps the stream simple. */
-    double z = sqrt(-2 * log(1 - unif())) * cos(2 * M_PI * unif());
+      v2 = ts >= t_deploy + switch_at[region] || random_unit(&rng) < 0.10;
+    /* One normal per span keeps the stream simple. */
+    double z = random_normal(&rng);
     double ms = median_ms[region] * exp(0.5 * z) * (v2 ? 1.15 : 1.0);
     int64_t us = (int64_t) llround(ms * 1000);
     if (us < 1)
       us = 1;
-    int error = unif() < (v2 ? 0.015 : 0.010);
-    uint64_t id = rng();
+    int error = random_unit(&rng) < (v2 ? 0.015 : 0.010);
+    uint64_t id = random_next(&rng);
     memcpy(row.trace_id, &id, 8);
     memcpy(row.trace_id + 8, &i, sizeof i < 8 ? sizeof i : 8);
     memcpy(row.span_id, &id, 8);

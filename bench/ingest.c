@@ -25,37 +25,12 @@
 #include <unistd.h>
 
 #include "deploy-ledger/deploy-ledger.h"
+#include "pb-writer.h"
 
 #define BATCH 100 /* spans per ResourceSpans / per Jaeger trace group */
 
-typedef struct out {
-  uint8_t *b;
-  size_t n, cap;
-} out;
-
-static void
-reserve(out *o, size_t more)
-{
-  if (o->n + more <= o->cap)
-    return;
-  size_t cap = o->cap ? o->cap : 1 << 20;
-  while (cap < o->n + more)
-    cap *= 2;
-  o->b = realloc(o->b, cap);
-  if (!o->b) {
-    fprintf(stderr, "bench/ingest: out of memory\n");
-    exit(1);
-  }
-  o->cap = cap;
-}
-
-static void
-put(out *o, const void *p, size_t n)
-{
-  reserve(o, n);
-  memcpy(o->b + o->n, p, n);
-  o->n += n;
-}
+/* Bytes being written: the protobuf writer's buffer, for JSON too. */
+typedef pb_buf out;
 
 static void
 putf(out *o, const char *fmt, ...) DL_PRINTF(2, 3);
@@ -64,9 +39,12 @@ static void
 putf(out *o, const char *fmt, ...)
 {
   va_list ap;
-  reserve(o, 4096);
   va_start(ap, fmt);
-  int n = vsnprintf((char *) o->b + o->n, o->cap - o->n, fmt, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  pb_reserve(o, (size_t) n + 1);
+  va_start(ap, fmt);
+  vsnprintf((char *) o->b + o->n, o->cap - o->n, fmt, ap);
   va_end(ap);
   o->n += (size_t) n;
 }
@@ -113,121 +91,47 @@ make_span(size_t i, std_span *s)
   s->region = regions[i % 3];
 }
 
-/* ---- protobuf writer ---- */
-
-static void
-varint(out *o, uint64_t v)
-{
-  reserve(o, 10);
-  while (v >= 0x80) {
-    o->b[o->n++] = (uint8_t) (v | 0x80);
-    v >>= 7;
-  }
-  o->b[o->n++] = (uint8_t) v;
-}
-
-static void
-tag(out *o, unsigned f, unsigned wt)
-{
-  varint(o, (uint64_t) f << 3 | wt);
-}
-
-static void
-bytes_field(out *o, unsigned f, const void *p, size_t n)
-{
-  tag(o, f, 2);
-  varint(o, n);
-  put(o, p, n);
-}
-
-static void
-str_field(out *o, unsigned f, const char *s)
-{
-  bytes_field(o, f, s, strlen(s));
-}
-
-static void
-msg_field(out *o, unsigned f, const out *m)
-{
-  bytes_field(o, f, m->b, m->n);
-}
-
-static void
-kv_str(out *o, unsigned f, const char *k, const char *v)
-{
-  out any = {0}, kv = {0};
-  str_field(&any, 1, v);
-  str_field(&kv, 1, k);
-  msg_field(&kv, 2, &any);
-  msg_field(o, f, &kv);
-  free(any.b);
-  free(kv.b);
-}
-
-static void
-kv_int(out *o, unsigned f, const char *k, int64_t v)
-{
-  out any = {0}, kv = {0};
-  tag(&any, 3, 0);
-  varint(&any, (uint64_t) v);
-  str_field(&kv, 1, k);
-  msg_field(&kv, 2, &any);
-  msg_field(o, f, &kv);
-  free(any.b);
-  free(kv.b);
-}
-
-static void
-fixed64(out *o, unsigned f, uint64_t v)
-{
-  tag(o, f, 1);
-  uint8_t b[8];
-  for (int i = 0; i < 8; i++)
-    b[i] = (uint8_t) (v >> (8 * i));
-  put(o, b, 8);
-}
-
 static void
 write_protobuf(out *o, size_t n)
 {
   for (size_t first = 0; first < n; first += BATCH) {
     out rs = {0}, res = {0}, ss = {0};
     const char *svc = services[(first / BATCH) % 4];
-    kv_str(&res, 1, "service.name", svc);
-    kv_str(&res, 1, "service.version", "1.4.2");
-    kv_str(&res, 1, "deployment.environment.name", "production");
-    msg_field(&rs, 1, &res);
+    pb_kv_string(&res, 1, "service.name", svc);
+    pb_kv_string(&res, 1, "service.version", "1.4.2");
+    pb_kv_string(&res, 1, "deployment.environment.name", "production");
+    pb_message(&rs, 1, &res);
     for (size_t i = first; i < n && i < first + BATCH; i++) {
       std_span s;
       make_span(i, &s);
       out sp = {0}, st = {0};
-      bytes_field(&sp, 1, s.trace_id, 16);
-      bytes_field(&sp, 2, s.span_id, 8);
+      pb_bytes(&sp, 1, s.trace_id, 16);
+      pb_bytes(&sp, 2, s.span_id, 8);
       if (s.has_parent)
-        bytes_field(&sp, 4, s.parent_id, 8);
-      str_field(&sp, 5, "GET /api/orders");
-      tag(&sp, 6, 0);
-      varint(&sp, 2);
-      fixed64(&sp, 7, s.start);
-      fixed64(&sp, 8, s.end);
-      kv_str(&sp, 9, "http.request.method", "GET");
-      kv_str(&sp, 9, "http.route", "/api/orders");
-      kv_int(&sp, 9, "http.response.status_code", s.status_code);
-      kv_str(&sp, 9, "server.address", "orders.example.com");
-      kv_str(&sp, 9, "cloud.region", s.region);
-      kv_str(&sp, 9, "deployment.id", "deploy-20240115-1");
-      tag(&st, 3, 0);
-      varint(&st, s.error ? 2 : 1);
-      msg_field(&sp, 15, &st);
-      msg_field(&ss, 2, &sp);
-      free(sp.b);
-      free(st.b);
+        pb_bytes(&sp, 4, s.parent_id, 8);
+      pb_string(&sp, 5, "GET /api/orders");
+      pb_tag(&sp, 6, PB_VARINT);
+      pb_varint(&sp, 2);
+      pb_fixed64(&sp, 7, s.start);
+      pb_fixed64(&sp, 8, s.end);
+      pb_kv_string(&sp, 9, "http.request.method", "GET");
+      pb_kv_string(&sp, 9, "http.route", "/api/orders");
+      pb_kv_int(&sp, 9, "http.response.status_code", s.status_code);
+      pb_kv_string(&sp, 9, "server.address", "orders.example.com");
+      pb_kv_string(&sp, 9, "cloud.region", s.region);
+      pb_kv_string(&sp, 9, "deployment.id", "deploy-20240115-1");
+      pb_tag(&st, 3, PB_VARINT);
+      pb_varint(&st, s.error ? 2 : 1);
+      pb_message(&sp, 15, &st);
+      pb_message(&ss, 2, &sp);
+      pb_free(&sp);
+      pb_free(&st);
     }
-    msg_field(&rs, 2, &ss);
-    msg_field(o, 1, &rs);
-    free(rs.b);
-    free(res.b);
-    free(ss.b);
+    pb_message(&rs, 2, &ss);
+    pb_message(o, 1, &rs);
+    pb_free(&rs);
+    pb_free(&res);
+    pb_free(&ss);
   }
 }
 

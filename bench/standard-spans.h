@@ -5,8 +5,10 @@
 #define BENCH_STANDARD_SPANS_H
 
 #include "deploy-ledger/deploy-ledger.h"
+#include "seeded-random.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* A request of N standard spans starting at T0, one every millisecond. */
 static inline void
@@ -18,17 +20,16 @@ standard_request(dl_arena *a, size_t n, int64_t t0, dl_export_request *req)
   res[1] = (dl_kv){{"service.version", 15}, dl_value_string("v2.4.0")};
   res[2] = (dl_kv){{"deployment.environment.name", 27}, dl_value_string("production")};
   dl_span *spans = dl_arena_alloc(a, n * sizeof *spans);
-  uint64_t x = 0x243f6a8885a308d3ULL;
+  uint64_t rng = 0x243f6a8885a308d3ULL;
   for (size_t i = 0; i < n; i++) {
     dl_span *s = &spans[i];
-    for (int b = 0; b < 16; b++)
-      s->trace_id[b] = (uint8_t) ((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 56);
-    for (int b = 0; b < 8; b++)
-      s->span_id[b] = (uint8_t) ((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 56);
+    uint64_t t[2] = {random_next(&rng), random_next(&rng)}, id = random_next(&rng);
+    memcpy(s->trace_id, t, 16);
+    memcpy(s->span_id, &id, 8);
     s->name = dl_str_of("GET /api/orders");
     s->kind = 2;
     s->start = t0 + (int64_t) i * 1000000;
-    s->end = s->start + 38000000 + (int64_t) (x >> 40) % 20000000;
+    s->end = s->start + 38000000 + (int64_t) random_below(&rng, 20000000);
     dl_kv *attrs = dl_arena_alloc(a, 6 * sizeof *attrs);
     attrs[0] = (dl_kv){{"http.request.method", 19}, dl_value_string("GET")};
     attrs[1] = (dl_kv){{"http.route", 10}, dl_value_string("/api/orders")};

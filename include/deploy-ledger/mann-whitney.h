@@ -8,15 +8,17 @@
  *    the normal approximation with the tie correction of the variance
  *      sd = sqrt(m n / 12 ((N + 1) - sum(t^3 - t) / (N (N - 1))))
  *    and the continuity correction (|U - m n / 2| - 1/2);
- *  - the estimate is the median of the m n differences x_i - y_j; the
- *    exact interval is R's (order statistics qwilcox(alpha/2) and
- *    m n - that + 1 of the differences); the large-sample interval takes
- *    the order statistics C and m n + 1 - C with
- *      C = round(m n / 2 - z(1 - alpha/2) sd)
- *    (Hollander and Wolfe, Nonparametric Statistical Methods, 2nd ed.,
- *    section 4.3, with the tie-corrected sd).  R instead inverts the
- *    corrected statistic numerically; both agree to within one order
- *    statistic. */
+ *  - exact case: the estimate is the median of the m n differences
+ *    x_i - y_j and the interval R's order statistics of them (qwilcox(
+ *    alpha/2) and m n - that + 1);
+ *  - otherwise (ties, or 50 values or more): R's large-sample method --
+ *    the interval ends are the shifts d at which the continuity-corrected
+ *    standardized statistic of x - d against y (tie-corrected sd) equals
+ *    +z and -z, z = z(1 - alpha/2), and the estimate the shift at which
+ *    the uncorrected statistic is 0, each found by Brent's method with
+ *    R's tolerance of 1e-4 (stats/hodges-lehmann.h).  These agree with
+ *    R's estimate, conf.int and p.value; they are not the median and
+ *    order statistics of the differences, which differ on tied data.  */
 #ifndef DL_MANNWHITNEY_H
 #define DL_MANNWHITNEY_H
 

@@ -15,14 +15,14 @@
 ;; and a summary.  Modules load only when their subcommand runs, which
 ;; keeps the command quick to start.  Later work adds lines here.
 (define %subcommands
-  '(("start" (deploy-ledger cli ledger) command-start "record a deployment that starts now (or --at)")
-    ("finish" (deploy-ledger cli ledger) command-finish "record how a deployment ended")
-    ("stage" (deploy-ledger cli ledger) command-stage "record a region or stage of a deployment")
-    ("status" (deploy-ledger cli ledger) command-status "print a deployment's status")
-    ("list" (deploy-ledger cli ledger) command-list "list deployments, newest first")
-    ("show" (deploy-ledger cli ledger) command-show "show one deployment")
-    ("history" (deploy-ledger cli ledger) command-history "show a deployment's history")
-    ("dora" (deploy-ledger cli ledger) command-dora "DORA figures per service and environment")
+  '(("start" (deploy-ledger cli record) command-start "record a deployment that starts now (or --at)")
+    ("finish" (deploy-ledger cli record) command-finish "record how a deployment ended")
+    ("stage" (deploy-ledger cli record) command-stage "record a region or stage of a deployment")
+    ("status" (deploy-ledger cli query) command-status "print a deployment's status")
+    ("list" (deploy-ledger cli query) command-list "list deployments, newest first")
+    ("show" (deploy-ledger cli query) command-show "show one deployment")
+    ("history" (deploy-ledger cli query) command-history "show a deployment's history")
+    ("dora" (deploy-ledger cli dora) command-dora "DORA figures per service and environment")
     ("flush" (deploy-ledger cli export) command-flush "send the spans waiting in the export spool")
     ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")
     ("correlate" (deploy-ledger cli correlate) command-correlate

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/hodges-lehmann.h"
 #include "stats/normal.h"
 #include "stats/pairdiff.h"
+#include "stats/rank-sum.h"
 #include "stats/sort.h"
 #include "stats/wilcoxon.h"
 
@@ -17,33 +19,6 @@ dl_mw_options_init(dl_mw_options *o)
   o->continuity = 1;
   o->conf_int = 1;
   o->conf_level = 0.95;
-}
-
-/* U of x and the tie sum, walking the two sorted samples together:
-   each run of equal values gets the mean of its ranks. */
-static void
-rank_sum(const double *x, size_t nx, const double *y, size_t ny, double *u, double *ties)
-{
-  size_t i = 0, j = 0;
-  double pos = 0, rx = 0, t3 = 0;
-  while (i < nx || j < ny) {
-    double v = (j >= ny || (i < nx && x[i] <= y[j])) ? x[i] : y[j];
-    size_t cx = 0, cy = 0;
-    while (i < nx && x[i] == v) {
-      i++;
-      cx++;
-    }
-    while (j < ny && y[j] == v) {
-      j++;
-      cy++;
-    }
-    double t = (double) (cx + cy);
-    rx += (double) cx * (pos + (t + 1) / 2);
-    pos += t;
-    t3 += t * t * t - t;
-  }
-  *u = rx - (double) nx * ((double) nx + 1) / 2;
-  *ties = t3;
 }
 
 static int
@@ -74,7 +49,7 @@ dl_mann_whitney_sorted(const double *x, size_t nx, const double *y, size_t ny,
   r->n_x = nx;
   r->n_y = ny;
   r->conf_level = o->conf_level;
-  rank_sum(x, nx, y, ny, &r->u, &r->ties);
+  dl_rank_sum(x, nx, 0, y, ny, &r->u, &r->ties);
   double mn = (double) nx * (double) ny, n = (double) (nx + ny);
   r->prob_greater = r->u / mn;
   r->sd = sqrt(mn / 12 * ((n + 1) - r->ties / (n * (n - 1))));
@@ -101,34 +76,26 @@ dl_mann_whitney_sorted(const double *x, size_t nx, const double *y, size_t ny,
 
   r->estimate = r->ci_low = r->ci_high = NAN;
   r->achieved_level = o->conf_level;
-  if (o->conf_int) {
+  if (o->conf_int && exact) {
+    /* R: the median of the m n differences and their order statistics
+       qwilcox(alpha/2) and m n - that + 1. */
     uint64_t total = (uint64_t) nx * ny;
     r->estimate = dl_pairdiff_median(x, nx, y, ny);
-    double alpha = 1 - o->conf_level;
-    uint64_t lo_k, hi_k;
-    if (exact) {
-      long qu = dl_wilcoxon_quantile(dist, alpha / 2);
-      if (qu == 0)
-        qu = 1;
-      lo_k = (uint64_t) qu;
-      hi_k = total - (uint64_t) qu + 1;
-      r->achieved_level = 1 - 2 * dl_wilcoxon_cdf(dist, qu - 1);
-    } else {
-      double c = round(mn / 2 - dl_normal_quantile(1 - alpha / 2) * r->sd);
-      if (c < 1)
-        c = 1;
-      if (c > (double) total)
-        c = (double) total;
-      lo_k = (uint64_t) c;
-      hi_k = total + 1 - lo_k;
-    }
+    long qu = dl_wilcoxon_quantile(dist, (1 - o->conf_level) / 2);
+    if (qu == 0)
+      qu = 1;
+    uint64_t lo_k = (uint64_t) qu, hi_k = total - (uint64_t) qu + 1;
     if (hi_k < lo_k) {
       uint64_t t = lo_k;
       lo_k = hi_k;
       hi_k = t;
     }
+    r->achieved_level = 1 - 2 * dl_wilcoxon_cdf(dist, qu - 1);
     r->ci_low = dl_pairdiff_kth(x, nx, y, ny, lo_k);
     r->ci_high = dl_pairdiff_kth(x, nx, y, ny, hi_k);
+  } else if (o->conf_int) {
+    dl_hodges_lehmann_normal(x, nx, y, ny, o->conf_level, o->continuity, &r->estimate,
+                             &r->ci_low, &r->ci_high);
   }
   dl_wilcoxon_dist_free(dist);
   return DL_OK;

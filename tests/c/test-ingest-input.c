@@ -3,6 +3,8 @@
    and lenient mode, error positions, gzip, directories, and hostile input
    (deep nesting, huge lengths, invalid UTF-8, truncation, corruption,
    random bytes) that must fail cleanly, never crash. */
+#include "pb-writer.h"
+#include "seeded-random.h"
 #include "test-ingest-util.h"
 
 #include <sys/stat.h>
@@ -223,129 +225,74 @@ test_errors_and_lenient(void)
   }
 }
 
-/* ---- a minimal protobuf writer for test inputs ---- */
-
-typedef struct buf {
-  uint8_t b[4096];
-  size_t n;
-} buf;
-
+/* A KeyValue written value first: the decoder must not rely on the
+   order of fields. */
 static void
-put_varint(buf *o, uint64_t v)
+put_kv_value_first(pb_buf *o, unsigned field, const char *k, const char *v)
 {
-  while (v >= 0x80) {
-    o->b[o->n++] = (uint8_t) (v | 0x80);
-    v >>= 7;
-  }
-  o->b[o->n++] = (uint8_t) v;
-}
-
-static void
-put_tag(buf *o, unsigned field, unsigned wt)
-{
-  put_varint(o, (uint64_t) field << 3 | wt);
-}
-
-static void
-put_bytes(buf *o, unsigned field, const void *p, size_t n)
-{
-  put_tag(o, field, 2);
-  put_varint(o, n);
-  memcpy(o->b + o->n, p, n);
-  o->n += n;
-}
-
-static void
-put_str(buf *o, unsigned field, const char *s)
-{
-  put_bytes(o, field, s, strlen(s));
-}
-
-static void
-put_msg(buf *o, unsigned field, const buf *m)
-{
-  put_bytes(o, field, m->b, m->n);
-}
-
-static void
-put_fixed64(buf *o, unsigned field, uint64_t v)
-{
-  put_tag(o, field, 1);
-  for (int i = 0; i < 8; i++)
-    o->b[o->n++] = (uint8_t) (v >> (8 * i));
-}
-
-static void
-put_kv_str(buf *o, unsigned field, const char *k, const char *v)
-{
-  buf any = {.n = 0}, kv = {.n = 0};
-  put_str(&any, 1, v);
-  put_msg(&kv, 2, &any); /* value before key */
-  put_str(&kv, 1, k);
-  put_msg(o, field, &kv);
-}
-
-static void
-put_kv_int(buf *o, unsigned field, const char *k, int64_t v)
-{
-  buf any = {.n = 0}, kv = {.n = 0};
-  put_tag(&any, 3, 0);
-  put_varint(&any, (uint64_t) v);
-  put_str(&kv, 1, k);
-  put_msg(&kv, 2, &any);
-  put_msg(o, field, &kv);
+  pb_buf any = {0}, kv = {0};
+  pb_string(&any, 1, v);
+  pb_message(&kv, 2, &any);
+  pb_string(&kv, 1, k);
+  pb_message(o, field, &kv);
+  pb_free(&any);
+  pb_free(&kv);
 }
 
 /* A request with one resource (after its scope spans, with unknown
-   fields of every wire type around) and two spans. */
+   fields of every wire type around) and two spans; REQ is emptied first. */
 static void
-make_request(buf *req, size_t id_len)
+make_request(pb_buf *req, size_t id_len)
 {
   static const uint8_t tid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   static const uint8_t sid[8] = {0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10, 0x11};
-  buf span = {.n = 0}, span2 = {.n = 0}, ss = {.n = 0}, res = {.n = 0}, rs = {.n = 0};
-  put_bytes(&span, 1, tid, id_len);
-  put_bytes(&span, 2, sid, 8);
-  put_str(&span, 5, "GET /api/orders");
-  put_tag(&span, 6, 0);
-  put_varint(&span, 2);
-  put_fixed64(&span, 7, 1700000000000000000ULL);
-  put_fixed64(&span, 8, 1700000000125000000ULL);
-  put_kv_int(&span, 9, "http.response.status_code", 500);
-  put_kv_str(&span, 9, "http.route", "/api/orders");
-  put_kv_str(&span, 9, "cloud.region", "eu-west-1");
+  pb_buf span = {0}, span2 = {0}, ss = {0}, res = {0}, rs = {0}, status = {0};
+  pb_bytes(&span, 1, tid, id_len);
+  pb_bytes(&span, 2, sid, 8);
+  pb_string(&span, 5, "GET /api/orders");
+  pb_tag(&span, 6, PB_VARINT);
+  pb_varint(&span, 2);
+  pb_fixed64(&span, 7, 1700000000000000000ULL);
+  pb_fixed64(&span, 8, 1700000000125000000ULL);
+  pb_kv_int(&span, 9, "http.response.status_code", 500);
+  put_kv_value_first(&span, 9, "http.route", "/api/orders");
+  put_kv_value_first(&span, 9, "cloud.region", "eu-west-1");
   /* Unknown fields of every wire type: varint, i64, len, group, i32. */
-  put_tag(&span, 100, 0);
-  put_varint(&span, UINT64_MAX);
-  put_fixed64(&span, 101, 42);
-  put_str(&span, 102, "ignored");
-  put_tag(&span, 103, 3);
-  put_tag(&span, 1, 0);
-  put_varint(&span, 7);
-  put_tag(&span, 104, 3);
-  put_tag(&span, 104, 4);
-  put_tag(&span, 103, 4);
-  put_tag(&span, 16, 5); /* flags, fixed32 */
-  memcpy(span.b + span.n, "\x01\x01\0\0", 4);
-  span.n += 4;
-  put_bytes(&span2, 1, tid, 16);
-  put_bytes(&span2, 2, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
-  put_bytes(&span2, 4, sid, 8);
-  put_str(&span2, 5, "db");
-  buf status = {.n = 0};
-  put_str(&status, 2, "deadlock");
-  put_tag(&status, 3, 0);
-  put_varint(&status, 2);
-  put_msg(&span2, 15, &status);
-  put_msg(&ss, 2, &span);
-  put_msg(&ss, 2, &span2);
-  put_kv_str(&res, 1, "service.name", "orders");
-  put_kv_str(&res, 1, "service.version", "2.0.0");
-  put_msg(&rs, 2, &ss);
-  put_str(&rs, 3, "https://opentelemetry.io/schemas/1.26.0");
-  put_msg(&rs, 1, &res);
+  pb_tag(&span, 100, PB_VARINT);
+  pb_varint(&span, UINT64_MAX);
+  pb_fixed64(&span, 101, 42);
+  pb_string(&span, 102, "ignored");
+  pb_tag(&span, 103, PB_SGROUP);
+  pb_tag(&span, 1, PB_VARINT);
+  pb_varint(&span, 7);
+  pb_tag(&span, 104, PB_SGROUP);
+  pb_tag(&span, 104, PB_EGROUP);
+  pb_tag(&span, 103, PB_EGROUP);
+  pb_tag(&span, 16, PB_I32); /* flags, fixed32 */
+  pb_put(&span, "\x01\x01\0\0", 4);
+  pb_bytes(&span2, 1, tid, 16);
+  pb_bytes(&span2, 2, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+  pb_bytes(&span2, 4, sid, 8);
+  pb_string(&span2, 5, "db");
+  pb_string(&status, 2, "deadlock");
+  pb_tag(&status, 3, PB_VARINT);
+  pb_varint(&status, 2);
+  pb_message(&span2, 15, &status);
+  pb_message(&ss, 2, &span);
+  pb_message(&ss, 2, &span2);
+  put_kv_value_first(&res, 1, "service.name", "orders");
+  put_kv_value_first(&res, 1, "service.version", "2.0.0");
+  pb_message(&rs, 2, &ss);
+  pb_string(&rs, 3, "https://opentelemetry.io/schemas/1.26.0");
+  pb_message(&rs, 1, &res);
   req->n = 0;
-  put_msg(req, 1, &rs);
+  pb_message(req, 1, &rs);
+  pb_free(&span);
+  pb_free(&span2);
+  pb_free(&ss);
+  pb_free(&res);
+  pb_free(&rs);
+  pb_free(&status);
 }
 
 static dl_trace_set *
@@ -369,7 +316,7 @@ decode_pb(const void *p, size_t n, int lenient, dl_ingest_stats *st, dl_error *e
 static void
 test_protobuf_input(void)
 {
-  buf req;
+  pb_buf req = {0};
   dl_error err;
   make_request(&req, 16);
   is_int(dl_detect_format(req.b, req.n), DL_FORMAT_OTLP_PROTOBUF, "detected as protobuf");
@@ -402,6 +349,7 @@ test_protobuf_input(void)
   set = decode_pb(req.b, req.n, 1, &st, &err);
   ok(set && dl_trace_set_count(set) == 1 && st.skipped == 1, "lenient: one span kept, one skipped");
   dl_trace_set_free(set);
+  pb_free(&req);
 
   /* Structural damage. */
   static const struct {
@@ -627,15 +575,13 @@ test_hostile(void)
   }
 
   /* Random bytes, and random bytes behind a plausible start. */
-  uint32_t seed = 12345;
+  uint64_t rng = random_seed(12345);
   int all = 1;
   uint8_t rnd[512];
   for (int round = 0; round < 2000 && all; round++) {
-    size_t len = (size_t) (seed % sizeof rnd);
-    for (size_t i = 0; i < len; i++) {
-      seed = seed * 1103515245u + 12345u;
-      rnd[i] = (uint8_t) (seed >> 16);
-    }
+    size_t len = (size_t) random_below(&rng, sizeof rnd);
+    for (size_t i = 0; i < len; i++)
+      rnd[i] = (uint8_t) random_u32(&rng);
     if (round % 3 == 1 && len > 1)
       rnd[0] = 0x0a;
     if (round % 3 == 2 && len > 1)

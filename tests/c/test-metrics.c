@@ -357,7 +357,7 @@ test_random(void)
   int rc = 0;
   for (size_t i = 0; i < n; i++) {
     const char *route = routes[tg_next() % 3];
-    dl_span_attr attr = {tg_str("http.route"), tg_str(route)};
+    dl_span_attr attr = {dl_str_of("http.route"), dl_str_of(route)};
     tg_span s = {svcs[tg_next() % 3], ops[tg_next() % 5], vers[tg_next() % 3],
                  regs[tg_next() % 4], "Boom",
                  tg_next() % 5 ? DL_KIND_SERVER : DL_KIND_CLIENT,

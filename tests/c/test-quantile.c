@@ -2,27 +2,14 @@
    sort-based reference; the DDSketch against the exact path. */
 #include "deploy-ledger/ddsketch.h"
 #include "deploy-ledger/quantile.h"
+#include "seeded-random.h"
 #include "tap.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* xorshift64*: reproducible data without libc's rand. */
-static uint64_t rng_state = 88172645463325252ULL;
-static uint64_t
-rng(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
-}
-static double
-unif(void)
-{
-  return (double) (rng() >> 11) / 9007199254740992.0;
-}
+static uint64_t rng = 88172645463325252ULL;
 
 static int
 cmp_i64(const void *a, const void *b)
@@ -127,11 +114,11 @@ test_against_sort(void)
       int64_t *v = malloc((n + 1) * sizeof *v), *s = malloc((n + 1) * sizeof *s);
       for (size_t i = 0; i < n; i++) {
         switch (shape) {
-        case 0: v[i] = (int64_t) (rng() % 1000000007); break;      /* random */
-        case 1: v[i] = 42; break;                                  /* all equal */
-        case 2: v[i] = (int64_t) (rng() % 5); break;               /* heavy ties */
-        case 3: v[i] = (int64_t) i; break;                         /* sorted */
-        default: v[i] = (int64_t) (n - i) * 1000 - 7; break;       /* reversed */
+        case 0: v[i] = (int64_t) random_below(&rng, 1000000007); break; /* random */
+        case 1: v[i] = 42; break;                                       /* all equal */
+        case 2: v[i] = (int64_t) random_below(&rng, 5); break;          /* heavy ties */
+        case 3: v[i] = (int64_t) i; break;                              /* sorted */
+        default: v[i] = (int64_t) (n - i) * 1000 - 7; break;            /* reversed */
         }
         s[i] = v[i];
       }
@@ -182,7 +169,7 @@ test_select_many(void)
   size_t n = 5000;
   double *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
   for (size_t i = 0; i < n; i++)
-    v[i] = s[i] = unif() * 100 - 50;
+    v[i] = s[i] = random_unit(&rng) * 100 - 50;
   qsort(s, n, sizeof *s, cmp_f64);
   size_t ranks[] = {0, 1, 1, 17, 2500, 2501, 4000, 4998, 4999};
   dl_select_many_f64(v, n, ranks, sizeof ranks / sizeof ranks[0]);
@@ -215,9 +202,8 @@ test_ddsketch(void)
   dl_error err;
   int adds_ok = 1;
   for (size_t i = 0; i < n; i++) {
-    /* Box-Muller: lognormal with median 40 ms and sigma 0.5, in ns. */
-    double z = sqrt(-2 * log(1 - unif())) * cos(2 * M_PI * unif());
-    v[i] = (int64_t) (40e6 * exp(0.5 * z));
+    /* Lognormal with median 40 ms and sigma 0.5, in ns. */
+    v[i] = (int64_t) (40e6 * exp(0.5 * random_normal(&rng)));
     adds_ok &= dl_ddsketch_add(i % 3 ? a : b, (double) v[i], 1, &err) == DL_OK;
     adds_ok &= dl_ddsketch_add(all, (double) v[i], 1, &err) == DL_OK;
   }

@@ -61,6 +61,12 @@
   (make-judge-config #:pass-threshold 70 #:marginal-threshold 80))
 (test-raises "weights not an alist" deploy-ledger-error? (make-judge-config #:weights '(1 2)))
 (test-equal "config as alist" 95 (assq-ref (judge-config->alist cfg) 'pass-threshold))
+(test-equal "(deploy-ledger correlation) re-exports every name of (deploy-ledger judge)"
+  '()
+  (let ((names (lambda (m) (module-map (lambda (name var) name) (resolve-interface m)))))
+    (lset-difference eq? (names '(deploy-ledger judge)) (names '(deploy-ledger correlation)))))
+(test-eq "the same procedure from either module" make-judge-metric
+  (@ (deploy-ledger judge) make-judge-metric))
 
 ;;; Windows.
 (define canary (make-deployment-event #:service-name "checkout" #:version "v2"

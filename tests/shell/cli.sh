@@ -2,22 +2,9 @@
 # The deploy-ledger command end to end, with its exit statuses.
 set -u
 unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$abs_top_srcdir/tests/lib/tap.sh"
 export DEPLOY_LEDGER_DB="$tmp/ledger.db" DEPLOY_LEDGER_ACTOR=ci-bot
 unset TRACEPARENT TRACESTATE
-n=0
-check() { # check DESCRIPTION COMMAND... : ok when the command succeeds
-  n=$((n + 1)); d="$1"; shift
-  if "$@" >"$tmp/out" 2>"$tmp/err"; then echo "ok $n - $d"
-  else echo "not ok $n - $d"; sed 's/^/# /' "$tmp/out" "$tmp/err"; fi
-}
-status_is() { # status_is DESCRIPTION WANT COMMAND...
-  n=$((n + 1)); d="$1"; want="$2"; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
-  if [ "$got" -eq "$want" ]; then echo "ok $n - $d (exit $got)"
-  else echo "not ok $n - $d: exit $got, expected $want"; sed 's/^/# /' "$tmp/out" "$tmp/err"; fi
-}
 dl=deploy-ledger
 tid=4bf92f3577b34da6a3ce929d0e0e4736
 
@@ -80,4 +67,4 @@ check "a read-only ledger can be listed" sh -c "$dl list --db '$tmp/ro.db' | gre
 status_is "writing a read-only ledger is a storage error" 5 $dl start --db "$tmp/ro.db" --service a --version 1
 cp "$tmp/err" "$tmp/ro.err"
 check "naming it read-only" grep -q "read-only" "$tmp/ro.err"
-echo "1..$n"
+done_testing

@@ -3,29 +3,20 @@
 # collector down then up, --export, flush, spool, dead letters.
 set -u
 unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
-tmp=$(mktemp -d)
-sink_pid=
-trap '[ -n "$sink_pid" ] && kill $sink_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+. "$abs_top_srcdir/tests/lib/tap.sh"
 export DEPLOY_LEDGER_DB="$tmp/ledger.db"
 unset TRACEPARENT TRACESTATE OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_HEADERS
 sink="$abs_top_builddir/tests/c/otlp-sink"
-if [ ! -x "$sink" ]; then
-  echo "1..0 # SKIP the loopback collector needs libmicrohttpd: install libmicrohttpd-dev (or run ./setup) and reconfigure"
-  exit 0
-fi
-n=0
-check() {
-  n=$((n + 1)); d="$1"; shift
-  if "$@" >"$tmp/out" 2>"$tmp/err"; then echo "ok $n - $d"
-  else echo "not ok $n - $d"; sed 's/^/# /' "$tmp/out" "$tmp/err"; fi
-}
+[ -x "$sink" ] || skip_all "the loopback collector needs libmicrohttpd: install libmicrohttpd-dev (or run ./setup) and reconfigure"
+sink_pid=
 start_sink() { # start_sink DIR [STATUS...]
   mkdir -p "$1"; rm -f "$tmp/port"
   "$sink" "$tmp/port" "$@" & sink_pid=$!
-  for i in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+  wait_for_file "$tmp/port"
   port=$(cat "$tmp/port")
 }
-stop_sink() { kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null; sink_pid=; }
+stop_sink() { [ -z "$sink_pid" ] || { kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null; }; sink_pid=; }
+at_exit stop_sink
 count() { ls "$1" 2>/dev/null | wc -l; }
 
 # Collector down: a port nobody listens on.
@@ -63,4 +54,4 @@ sleep 0.3
 check "JSON protocol on the wire" sh -c "grep -q '\"resourceSpans\"' '$tmp/refuse/0.bin' && grep -q 'p99 doubled' '$tmp/refuse/0.bin'"
 stop_sink
 check "--help for flush and spool" sh -c "deploy-ledger flush --help | grep -q 'at least once' && deploy-ledger spool --help | grep -q dead"
-echo "1..$n"
+done_testing

@@ -4,22 +4,19 @@
 # sends.  Skipped, saying so, only when npm cannot install them.
 set -u
 unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
-tmp=$(mktemp -d)
+. "$abs_top_srcdir/tests/lib/tap.sh"
 pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+at_exit '[ -z "$pid" ] || kill $pid 2>/dev/null'
 src="$abs_top_srcdir/tests/js"
 js="$abs_top_builddir/tests/js"
 fixture="$abs_top_srcdir/tests/data/otlp/peer-spans.json"
 mkdir -p "$js"
 cp "$src/package.json" "$js/package.json"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "1..0 # SKIP node and npm are not installed"; exit 0
-fi
+command -v node >/dev/null && command -v npm >/dev/null || skip_all "node and npm are not installed"
 if ! (cd "$js" && env -u LD_PRELOAD timeout 300 npm install --no-audit --no-fund --no-package-lock \
         >"$tmp/npm.log" 2>&1); then
-  echo "1..0 # SKIP the npm registry is unreachable: cannot install the OpenTelemetry JS packages"
-  sed 's/^/# /' "$tmp/npm.log" | tail -5
-  exit 0
+  tail -5 "$tmp/npm.log" | diag
+  skip_all "the npm registry is unreachable: cannot install the OpenTelemetry JS packages"
 fi
 export JS_PEER_MODULES="$js/node_modules"
 node() { env -u LD_PRELOAD node "$@"; }
@@ -37,7 +34,7 @@ node() { env -u LD_PRELOAD node "$@"; }
   # 2. What our exporter sends, decoded by a receiver built on the JS packages.
   mkdir -p "$tmp/got"
   node "$src/receiver.js" "$tmp/port" "$tmp/got" >/dev/null 2>&1 & pid=$!
-  for i in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+  wait_for_file "$tmp/port" 10
   export DEPLOY_LEDGER_DB="$tmp/ledger.db"
   export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$tmp/port")"
   export TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01

@@ -9,7 +9,7 @@
   #:use-module (deploy-ledger correlation)
   #:use-module (deploy-ledger integrations tracing)
   #:use-module (deploy-ledger cli options)
-  #:use-module (deploy-ledger cli ledger)
+  #:use-module (deploy-ledger cli command)
   #:use-module (deploy-ledger cli correlation-summary)
   #:export (command-correlate))
 

@@ -6,9 +6,21 @@
   #:use-module (deploy-ledger ledger)
   #:use-module (deploy-ledger export)
   #:use-module (deploy-ledger cli options)
-  #:use-module (deploy-ledger cli ledger)
+  #:use-module (deploy-ledger cli command)
   #:export (command-flush
-            command-spool))
+            command-spool
+            report-export))
+
+(define (report-export counts)
+  "Say on stderr what a flush did; return the exit status it deserves."
+  (let ((left (+ (assq-ref counts 'retry-later) (assq-ref counts 'dead-lettered))))
+    (format (current-error-port) "deploy-ledger: exported ~a span~:p~a~%"
+            (assq-ref counts 'spans)
+            (if (zero? left)
+                ""
+                (format #f "; ~a item(s) not accepted, kept in the spool (see deploy-ledger spool)"
+                        left)))
+    (if (zero? left) %exit-ok %exit-export)))
 
 (define flush-help "\
 Usage: deploy-ledger flush [--deployment ID] [--json]

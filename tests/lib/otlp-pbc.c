@@ -2,6 +2,7 @@
    messages, and randomized requests.  Used by the encoder test and
    bench/encode, never by the library. */
 #include "otlp-pbc.h"
+#include "seeded-random.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -345,21 +346,6 @@ model_from_pbc(dl_arena *a, PbResourceSpans **rss, size_t n_rss, dl_export_reque
 
 /* Randomized requests */
 
-static uint64_t
-next(uint64_t *s)
-{ /* xorshift64* */
-  *s ^= *s >> 12;
-  *s ^= *s << 25;
-  *s ^= *s >> 27;
-  return *s * 2685821657736338717ULL;
-}
-
-static size_t
-below(uint64_t *s, size_t n)
-{
-  return n ? (size_t) (next(s) % n) : 0;
-}
-
 /* Random printable bytes to take strings from (no NUL: protobuf-c's
    strings are C strings). */
 static char pool[1 << 17];
@@ -372,11 +358,11 @@ random_str(dl_arena *a, uint64_t *s)
   if (!pool[0]) {
     uint64_t fill = 88172645463325252ULL;
     for (size_t i = 0; i < sizeof pool; i++)
-      pool[i] = (char) (1 + next(&fill) % 126);
+      pool[i] = (char) (1 + random_next(&fill) % 126);
   }
-  size_t r = below(s, 100);
-  size_t len = r < 20 ? 0 : r < 97 ? below(s, 24) : lengths[below(s, 10)];
-  dl_str out = {pool + below(s, sizeof pool - len), len};
+  size_t r = random_below(s, 100);
+  size_t len = r < 20 ? 0 : r < 97 ? random_below(s, 24) : lengths[random_below(s, 10)];
+  dl_str out = {pool + random_below(s, sizeof pool - len), len};
   return out;
 }
 
@@ -386,7 +372,7 @@ static void
 random_value(dl_arena *a, uint64_t *s, int depth, dl_value *v)
 {
   memset(v, 0, sizeof *v);
-  v->kind = (dl_value_kind) below(s, depth > 2 ? 5 : 8);
+  v->kind = (dl_value_kind) random_below(s, depth > 2 ? 5 : 8);
   if (v->kind == DL_VALUE_ARRAY || v->kind == DL_VALUE_KVLIST) {
     if (depth > 2)
       v->kind = DL_VALUE_STRING;
@@ -399,20 +385,21 @@ random_value(dl_arena *a, uint64_t *s, int depth, dl_value *v)
     v->u.str = random_str(a, s);
     break;
   case DL_VALUE_BOOL:
-    v->u.boolean = (int) below(s, 2);
+    v->u.boolean = (int) random_below(s, 2);
     break;
   case DL_VALUE_INT: {
     static const int64_t special[] = {0, 1, -1, 127, 128, INT64_MAX, INT64_MIN, 1 << 20};
-    v->u.integer = below(s, 3) ? (int64_t) next(s) >> below(s, 63) : special[below(s, 8)];
+    v->u.integer = random_below(s, 3) ? (int64_t) random_next(s) >> random_below(s, 63)
+                                      : special[random_below(s, 8)];
     break;
   }
   case DL_VALUE_DOUBLE: {
     static const double special[] = {0.0, -0.0, 1.5, -2.25e300, 1e-310};
-    v->u.real = below(s, 2) ? (double) (int64_t) next(s) / 1e6 : special[below(s, 5)];
+    v->u.real = random_below(s, 2) ? (double) (int64_t) random_next(s) / 1e6 : special[random_below(s, 5)];
     break;
   }
   case DL_VALUE_ARRAY: {
-    size_t n = below(s, 5);
+    size_t n = random_below(s, 5);
     dl_value *items = ARRAY(a, dl_value, n);
     for (size_t i = 0; i < n; i++)
       random_value(a, s, depth + 1, &items[i]);
@@ -429,7 +416,8 @@ random_value(dl_arena *a, uint64_t *s, int depth, dl_value *v)
 static void
 random_kvs(dl_arena *a, uint64_t *s, int depth, const dl_kv **out, size_t *n)
 {
-  size_t count = depth == 0 && below(s, 20) == 0 ? 40 + below(s, 60) : below(s, depth ? 3 : 8);
+  size_t count = depth == 0 && random_below(s, 20) == 0 ? 40 + random_below(s, 60)
+                                                        : random_below(s, depth ? 3 : 8);
   dl_kv *kvs = ARRAY(a, dl_kv, count);
   for (size_t i = 0; i < count; i++) {
     kvs[i].key = random_str(a, s);
@@ -443,83 +431,84 @@ static void
 random_bytes(uint64_t *s, uint8_t *p, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    p[i] = (uint8_t) next(s);
+    p[i] = (uint8_t) random_next(s);
 }
 
+/* A dropped count or flags: zero two times in three. */
 static uint32_t
-random_u32(uint64_t *s)
+random_count(uint64_t *s)
 {
-  return below(s, 3) ? 0 : (uint32_t) (next(s) >> below(s, 32));
+  return random_below(s, 3) ? 0 : (uint32_t) (random_next(s) >> random_below(s, 32));
 }
 
 void
 random_request(dl_arena *a, uint64_t *s, dl_export_request *out)
 {
-  size_t nr = below(s, 3) + (below(s, 8) == 0 ? 0 : 1);
+  size_t nr = random_below(s, 3) + (random_below(s, 8) == 0 ? 0 : 1);
   dl_resource_spans *res = ARRAY(a, dl_resource_spans, nr);
   for (size_t r = 0; r < nr; r++) {
     dl_resource_spans *rs = &res[r];
-    rs->has_resource = (int) below(s, 4) != 0;
+    rs->has_resource = (int) random_below(s, 4) != 0;
     random_kvs(a, s, 0, &rs->resource_attrs, &rs->n_resource_attrs);
     if (!rs->has_resource)
       rs->n_resource_attrs = 0;
-    rs->resource_dropped_attrs = rs->has_resource ? random_u32(s) : 0;
-    rs->schema_url = below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
-    size_t nc = below(s, 3);
+    rs->resource_dropped_attrs = rs->has_resource ? random_count(s) : 0;
+    rs->schema_url = random_below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
+    size_t nc = random_below(s, 3);
     dl_scope_spans *scopes = ARRAY(a, dl_scope_spans, nc);
     for (size_t c = 0; c < nc; c++) {
       dl_scope_spans *ss = &scopes[c];
-      ss->has_scope = (int) below(s, 3) != 0;
+      ss->has_scope = (int) random_below(s, 3) != 0;
       if (ss->has_scope) {
         ss->scope_name = random_str(a, s);
         ss->scope_version = random_str(a, s);
         random_kvs(a, s, 0, &ss->scope_attrs, &ss->n_scope_attrs);
-        ss->scope_dropped_attrs = random_u32(s);
+        ss->scope_dropped_attrs = random_count(s);
       }
-      ss->schema_url = below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
-      size_t ns = below(s, 6);
+      ss->schema_url = random_below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
+      size_t ns = random_below(s, 6);
       dl_span *spans = ARRAY(a, dl_span, ns);
       for (size_t i = 0; i < ns; i++) {
         dl_span *sp = &spans[i];
         random_bytes(s, sp->trace_id, 16);
         random_bytes(s, sp->span_id, 8);
-        sp->has_parent = (int) below(s, 2);
+        sp->has_parent = (int) random_below(s, 2);
         random_bytes(s, sp->parent_span_id, 8);
-        sp->trace_state = below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
-        sp->flags = random_u32(s);
+        sp->trace_state = random_below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
+        sp->flags = random_count(s);
         sp->name = random_str(a, s);
-        sp->kind = (int) below(s, 6);
-        sp->start = below(s, 5) ? (int64_t) (next(s) >> 2) : 0;
-        sp->end = below(s, 5) ? (int64_t) (next(s) >> 2) : 0;
+        sp->kind = (int) random_below(s, 6);
+        sp->start = random_below(s, 5) ? (int64_t) (random_next(s) >> 2) : 0;
+        sp->end = random_below(s, 5) ? (int64_t) (random_next(s) >> 2) : 0;
         random_kvs(a, s, 0, &sp->attrs, &sp->n_attrs);
-        sp->dropped_attrs = random_u32(s);
-        size_t ne = below(s, 4);
+        sp->dropped_attrs = random_count(s);
+        size_t ne = random_below(s, 4);
         dl_span_event *ev = ARRAY(a, dl_span_event, ne);
         for (size_t e = 0; e < ne; e++) {
-          ev[e].time = below(s, 4) ? (int64_t) (next(s) >> 2) : 0;
+          ev[e].time = random_below(s, 4) ? (int64_t) (random_next(s) >> 2) : 0;
           ev[e].name = random_str(a, s);
           random_kvs(a, s, 0, &ev[e].attrs, &ev[e].n_attrs);
-          ev[e].dropped_attrs = random_u32(s);
+          ev[e].dropped_attrs = random_count(s);
         }
         sp->events = ev;
         sp->n_events = ne;
-        sp->dropped_events = random_u32(s);
-        size_t nl = below(s, 3);
+        sp->dropped_events = random_count(s);
+        size_t nl = random_below(s, 3);
         dl_span_link *lk = ARRAY(a, dl_span_link, nl);
         for (size_t l = 0; l < nl; l++) {
           random_bytes(s, lk[l].trace_id, 16);
           random_bytes(s, lk[l].span_id, 8);
-          lk[l].trace_state = below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
+          lk[l].trace_state = random_below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
           random_kvs(a, s, 0, &lk[l].attrs, &lk[l].n_attrs);
-          lk[l].dropped_attrs = random_u32(s);
-          lk[l].flags = random_u32(s);
+          lk[l].dropped_attrs = random_count(s);
+          lk[l].flags = random_count(s);
         }
         sp->links = lk;
         sp->n_links = nl;
-        sp->dropped_links = random_u32(s);
-        sp->has_status = (int) below(s, 2);
-        sp->status_code = (int) below(s, 3);
-        sp->status_message = below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
+        sp->dropped_links = random_count(s);
+        sp->has_status = (int) random_below(s, 2);
+        sp->status_code = (int) random_below(s, 3);
+        sp->status_message = random_below(s, 2) ? random_str(a, s) : (dl_str){NULL, 0};
       }
       ss->spans = spans;
       ss->n_spans = ns;

@@ -25,8 +25,9 @@ PbRequest *pbc_from_model(dl_arena *a, const dl_export_request *req);
 /* The model of N_RSS resource spans, allocated in A. */
 int model_from_pbc(dl_arena *a, PbResourceSpans **rss, size_t n_rss, dl_export_request *out);
 
-/* A random request from the xorshift state *SEED, allocated in A: every
-   value kind, empty and huge strings, many attributes, nesting. */
+/* A random request drawn from *SEED (a state of seeded-random.h),
+   allocated in A: every value kind, empty and huge strings, many
+   attributes, nesting. */
 void random_request(dl_arena *a, uint64_t *seed, dl_export_request *out);
 
 #endif

@@ -8,35 +8,34 @@
 #include <string.h>
 
 #include "deploy-ledger/trace-set.h"
+#include "seeded-random.h"
 
+/* One random state for the builders below, set by tg_seed. */
 static uint64_t tg_state = 0x853c49e6748fea9bULL;
 
 static inline void
 tg_seed(uint64_t s)
 {
-  tg_state = s ? s : 1;
+  tg_state = random_seed(s);
 }
 
 static inline uint64_t
 tg_next(void)
 {
-  tg_state ^= tg_state >> 12;
-  tg_state ^= tg_state << 25;
-  tg_state ^= tg_state >> 27;
-  return tg_state * 2685821657736338717ULL;
+  return random_next(&tg_state);
 }
 
 /* Uniform in [0, 1). */
 static inline double
 tg_unif(void)
 {
-  return (double) (tg_next() >> 11) / 9007199254740992.0;
+  return random_unit(&tg_state);
 }
 
 static inline double
 tg_normal(void)
 {
-  return sqrt(-2 * log(1 - tg_unif())) * cos(2 * M_PI * tg_unif());
+  return random_normal(&tg_state);
 }
 
 /* Lognormal latency in ns with MEDIAN_MS and SIGMA. */
@@ -55,13 +54,6 @@ typedef struct tg_span {
   size_t n_attrs;
 } tg_span;
 
-static inline dl_str
-tg_str(const char *s)
-{
-  dl_str r = {s, s ? strlen(s) : 0};
-  return r;
-}
-
 /* Appends S to SET; returns the status. */
 static inline int
 tg_add(dl_trace_set *set, const tg_span *s)
@@ -77,12 +69,12 @@ tg_add(dl_trace_set *set, const tg_span *s)
   row.duration = s->duration;
   row.kind = (uint8_t) s->kind;
   row.error = (uint8_t) (s->error ? DL_ROW_ERROR : 0);
-  row.service = tg_str(s->service);
-  row.operation = tg_str(s->operation);
-  row.version = tg_str(s->version);
-  row.region = tg_str(s->region);
-  row.environment = tg_str("production");
-  row.error_type = tg_str(s->error ? s->error_type : NULL);
+  row.service = dl_str_of(s->service);
+  row.operation = dl_str_of(s->operation);
+  row.version = dl_str_of(s->version);
+  row.region = dl_str_of(s->region);
+  row.environment = dl_str_of("production");
+  row.error_type = dl_str_of(s->error ? s->error_type : NULL);
   row.attrs = s->attrs;
   row.n_attrs = s->n_attrs;
   return dl_trace_set_append(set, &row, NULL);
