@@ -40,6 +40,16 @@ dl_fetch_begin(dl_fetch *f, dl_trace_set *set, const dl_http_options *http,
   return f->http ? DL_OK : err && err->code ? err->code : DL_ENOMEM;
 }
 
+/* Frees the ids taken and their index. */
+static void
+forget_ids(dl_fetch *f)
+{
+  free(f->ids);
+  dl_hash_free(&f->id_index);
+  f->ids = NULL;
+  f->n_ids = f->cap_ids = 0;
+}
+
 int
 dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
 {
@@ -57,11 +67,8 @@ dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
     }
   }
   dl_http_free(f->http);
-  free(f->ids);
-  dl_hash_free(&f->id_index);
   f->http = NULL;
-  f->ids = NULL;
-  f->n_ids = f->cap_ids = 0;
+  forget_ids(f);
   return rc;
 }
 
@@ -137,13 +144,13 @@ dl_fetch_decode(dl_fetch *f, const char *body, size_t len, const char *source, d
     if (dl_fetch_seen(&count, c.trace_id[i]))
       continue;
     if (dl_fetch_note_id(&count, c.trace_id[i])) {
-      free(count.ids);
+      forget_ids(&count);
       dl_trace_set_free(scratch);
       return dl_fail(err, DL_ENOMEM, "out of memory");
     }
     (*traces)++;
   }
-  free(count.ids);
+  forget_ids(&count);
   *out = scratch;
   return DL_OK;
 }

@@ -120,6 +120,7 @@ test_high_bits(void)
   ok(sp.homes > N * 7 / 10, "they spread over %zu home slots (> 70%% of the keys)", sp.homes);
   ok(sp.longest < 64, "no probe longer than 64 slots (longest %zu)", sp.longest);
   dl_hash_free(&s.index);
+  free(s.keys);
 
   /* Group keys: (window, class, string id) with string ids that differ
      only above bit 16, as ids a power of two apart do. */
