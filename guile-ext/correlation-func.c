@@ -233,7 +233,10 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   o.bucket = opt_ns(opts, "bucket", FUNC_NAME);
   o.propagation_bucket = opt_ns(opts, "propagation-bucket", FUNC_NAME);
   o.top_operations = (size_t) opt_long(opts, "top-operations", 5, 0, 1000000, FUNC_NAME);
-  o.min_requests = (uint64_t) opt_long(opts, "min-requests", 20, 0, LONG_MAX, FUNC_NAME);
+  o.min_requests = (uint64_t) opt_long(opts, "min-requests", (long) o.min_requests, 0, LONG_MAX,
+                                       FUNC_NAME);
+  if (scm_is_true(ref(opts, "max-window")))
+    o.max_window = opt_ns(opts, "max-window", FUNC_NAME);
   dl_correlation *c;
   dl_guile_check(dl_correlate(set, d, &o, &c, &err), &err, FUNC_NAME);
   json_t *j = dl_correlation_json(c);
@@ -291,17 +294,28 @@ SCM_DEFINE(dl_scm_trace_metrics, "%trace-metrics", 3, 0, 0, (SCM traces, SCM win
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_deployment_windows, "%deployment-windows", 4, 0, 0,
-           (SCM started, SCM completed, SCM now, SCM width),
-           "The baseline, during and after windows, as a list of (name start . end).")
+SCM_DEFINE(dl_scm_deployment_windows, "%deployment-windows", 6, 0, 0,
+           (SCM id, SCM started, SCM completed, SCM now, SCM width, SCM max_window),
+           "The baseline, during and after windows, as a list of (name start . end). "
+           "MAX-WINDOW: #f for no limit on a running deployment, #t for the default "
+           "one, or nanoseconds.")
 #define FUNC_NAME s_dl_scm_deployment_windows
 {
   dl_window w[3];
   dl_error err;
-  int64_t s = dl_guile_to_ns(started, SCM_ARG1, FUNC_NAME);
-  int64_t c = scm_is_false(completed) ? DL_TIME_NONE : dl_guile_to_ns(completed, SCM_ARG2, FUNC_NAME);
-  int64_t n = dl_guile_to_ns(now, SCM_ARG3, FUNC_NAME);
-  int64_t wd = scm_is_false(width) ? 0 : dl_guile_to_ns(width, SCM_ARG4, FUNC_NAME);
+  int64_t s = dl_guile_to_ns(started, SCM_ARG2, FUNC_NAME);
+  int64_t c = scm_is_false(completed) ? DL_TIME_NONE : dl_guile_to_ns(completed, SCM_ARG3, FUNC_NAME);
+  int64_t n = dl_guile_to_ns(now, SCM_ARG4, FUNC_NAME);
+  int64_t wd = scm_is_false(width) ? 0 : dl_guile_to_ns(width, SCM_ARG5, FUNC_NAME);
+  if (scm_is_true(max_window)) {
+    int64_t max = scm_is_eq(max_window, SCM_BOOL_T) ? DL_CORRELATE_MAX_WINDOW
+                                                    : dl_guile_to_ns(max_window, SCM_ARG6, FUNC_NAME);
+    scm_dynwind_begin(0);
+    char *name = scm_is_string(id) ? scm_to_utf8_string(id) : NULL;
+    scm_dynwind_free(name);
+    dl_guile_check(dl_correlate_check_running(name, s, c, n, max, &err), &err, FUNC_NAME);
+    scm_dynwind_end();
+  }
   dl_guile_check(dl_deployment_windows(s, c, n, wd, w, &err), &err, FUNC_NAME);
   SCM out = SCM_EOL;
   for (int i = 2; i >= 0; i--)

@@ -99,4 +99,5 @@ dl_guile_init(void)
   dl_guile_init_trace_set();
   dl_guile_init_correlation();
   dl_guile_init_stats();
+  dl_guile_init_process();
 }

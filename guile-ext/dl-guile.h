@@ -59,6 +59,7 @@ void dl_guile_init_exporter(void);
 void dl_guile_init_trace_set(void);
 void dl_guile_init_correlation(void);
 void dl_guile_init_stats(void);
+void dl_guile_init_process(void);
 
 /* The C trace set and rows (*ROWS NULL: all) of a (deploy-ledger traces)
    trace set, or NULL when OBJ is not a live one. */

@@ -36,19 +36,46 @@ free_config(void *c)
   dl_exporter_config_clear(c);
 }
 
-static void
-replace(char **slot, SCM value, const char *who)
+/* A setting's value as the text the C setter parses: strings as they
+   are, numbers and symbols written out, so that #:timeout 2500 and
+   OTEL_EXPORTER_OTLP_TIMEOUT=2500 go through the same parsing.  Freed
+   with the dynwind. */
+static char *
+setting_text(SCM key, SCM value, const char *who)
 {
-  if (scm_is_false(value))
-    return;
-  free(*slot);
-  *slot = strdup(dl_guile_string(value, SCM_ARG1, who));
+  if (scm_is_string(value))
+    return dl_guile_string(value, SCM_ARG1, who);
+  if (scm_is_symbol(value))
+    return dl_guile_string(scm_symbol_to_string(value), SCM_ARG1, who);
+  if (scm_is_number(value))
+    return dl_guile_string(scm_number_to_string(value, SCM_UNDEFINED), SCM_ARG1, who);
+  scm_wrong_type_arg_msg(who, SCM_ARG1, scm_cons(key, value), "setting with a string or number");
+}
+
+/* Pairs of strings (an alist) into the config, one at a time: headers
+   or resource attributes already decoded. */
+static void
+add_pairs(dl_exporter_config *c, SCM key, SCM alist, const char *who)
+{
+  for (SCM l = alist; scm_is_pair(l); l = scm_cdr(l)) {
+    SCM p = scm_car(l);
+    if (!scm_is_pair(p) || !scm_is_string(scm_car(p)) || !scm_is_string(scm_cdr(p)))
+      scm_wrong_type_arg_msg(who, SCM_ARG1, scm_cons(key, alist), "alist of strings");
+    char *k = dl_guile_string(scm_car(p), SCM_ARG1, who);
+    char *v = dl_guile_string(scm_cdr(p), SCM_ARG1, who);
+    dl_error err;
+    int rc = scm_is_eq(key, SYM("headers")) ? dl_exporter_config_add_header(c, k, v, &err)
+                                            : dl_exporter_config_add_resource(c, k, v, &err);
+    if (rc)
+      dl_guile_raise(who, &err);
+  }
 }
 
 SCM_DEFINE(dl_scm_exporter_new, "%exporter-new", 1, 0, 0, (SCM settings),
            "An exporter from the OTEL_* environment, overridden by SETTINGS, an alist "
-           "with endpoint, protocol, headers, timeout, compression, certificate, "
-           "deadline and backoff.")
+           "of setting names (symbols, as dl_exporter_config_set knows them) and values "
+           "(strings or numbers; #f: unset); headers and resource-attributes may also "
+           "be alists of strings.")
 #define FUNC_NAME s_dl_scm_exporter_new
 {
   scm_dynwind_begin(0);
@@ -58,43 +85,21 @@ SCM_DEFINE(dl_scm_exporter_new, "%exporter-new", 1, 0, 0, (SCM settings),
   if (dl_exporter_config_from_env(&c, &configured, &err))
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_unwind_handler(free_config, &c, SCM_F_WIND_EXPLICITLY);
-  replace(&c.endpoint, field(settings, "endpoint"), FUNC_NAME);
-  replace(&c.certificate, field(settings, "certificate"), FUNC_NAME);
-  SCM protocol = field(settings, "protocol");
-  if (scm_is_true(protocol)) {
-    char *p = dl_guile_string(protocol, SCM_ARG1, FUNC_NAME);
-    if (strcmp(p, "http/json") == 0)
-      c.protocol = DL_PROTOCOL_JSON;
-    else if (strcmp(p, "http/protobuf") == 0)
-      c.protocol = DL_PROTOCOL_PROTOBUF;
-    else {
-      dl_fail(&err, DL_EINVAL, "protocol \"%s\" is not http/protobuf or http/json", p);
-      dl_guile_raise(FUNC_NAME, &err);
+  for (SCM l = settings; scm_is_pair(l); l = scm_cdr(l)) {
+    SCM key = scm_caar(l), value = scm_cdar(l);
+    if (scm_is_false(value))
+      continue;
+    if (!scm_is_symbol(key))
+      scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG1, settings, "alist with symbol keys");
+    if ((scm_is_eq(key, SYM("headers")) || scm_is_eq(key, SYM("resource-attributes")))
+        && (scm_is_pair(value) || scm_is_null(value))) {
+      add_pairs(&c, key, value, FUNC_NAME);
+      continue;
     }
+    char *k = dl_guile_string(scm_symbol_to_string(key), SCM_ARG1, FUNC_NAME);
+    if (dl_exporter_config_set(&c, k, setting_text(key, value, FUNC_NAME), &err))
+      dl_guile_raise(FUNC_NAME, &err);
   }
-  SCM compression = field(settings, "compression");
-  if (scm_is_true(compression))
-    c.gzip = strcmp(dl_guile_string(compression, SCM_ARG1, FUNC_NAME), "gzip") == 0;
-  SCM headers = field(settings, "headers");
-  for (SCM l = headers; scm_is_pair(l); l = scm_cdr(l)) {
-    char *k = dl_guile_string(scm_caar(l), SCM_ARG1, FUNC_NAME);
-    char *v = dl_guile_string(scm_cdar(l), SCM_ARG1, FUNC_NAME);
-    dl_header_pair *grown = realloc(c.headers, (c.n_headers + 1) * sizeof *grown);
-    if (!grown)
-      dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, NULL);
-    c.headers = grown;
-    c.headers[c.n_headers].name = strdup(k);
-    c.headers[c.n_headers].value = strdup(v);
-    c.n_headers++;
-  }
-  SCM timeout = field(settings, "timeout"), deadline = field(settings, "deadline"),
-      backoff = field(settings, "backoff");
-  if (scm_is_true(timeout))
-    c.timeout_ms = scm_to_long(timeout);
-  if (scm_is_true(deadline))
-    c.deadline_ms = scm_to_long(deadline);
-  if (scm_is_true(backoff))
-    c.initial_backoff_ms = scm_to_long(backoff);
   dl_exporter *e;
   if (dl_exporter_new(&c, &e, &err))
     dl_guile_raise(FUNC_NAME, &err);
@@ -120,9 +125,7 @@ SCM_DEFINE(dl_scm_otlp_configured_p, "%otlp-endpoint-configured?", 0, 0, 0, (voi
            "True when an OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set.")
 #define FUNC_NAME s_dl_scm_otlp_configured_p
 {
-  const char *a = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-  const char *b = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-  return scm_from_bool((a && *a) || (b && *b));
+  return scm_from_bool(dl_exporter_endpoint_configured());
 }
 #undef FUNC_NAME
 
@@ -211,13 +214,10 @@ SCM_DEFINE(dl_scm_deployment_payload, "%deployment-payload", 6, 0, 0,
   dl_arena *arena = scm_gc_malloc_pointerless(sizeof *arena, "arena");
   arena->head = NULL;
   scm_dynwind_unwind_handler(free_arena, arena, SCM_F_WIND_EXPLICITLY);
-  dl_resource_extra extra = {NULL, 0};
-  const char *ra = getenv("OTEL_RESOURCE_ATTRIBUTES");
-  if (ra && dl_resource_attributes_parse(arena, ra, &extra, &err))
-    dl_guile_raise(FUNC_NAME, &err);
+  /* The exporter adds its resource attributes when it encodes. */
   dl_export_request req;
   if (dl_deployment_spans(arena, d, h, nh, which,
-                          dl_guile_string_or_null(stage, SCM_ARG5, FUNC_NAME), ctx, i, &extra, &req,
+                          dl_guile_string_or_null(stage, SCM_ARG5, FUNC_NAME), ctx, i, NULL, &req,
                           &err))
     dl_guile_raise(FUNC_NAME, &err);
   SCM result = payload(e, &req, FUNC_NAME);

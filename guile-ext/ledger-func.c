@@ -50,14 +50,16 @@ dl_guile_spool_items(SCM spool, size_t *n, const char *who)
   return items;
 }
 
-SCM_DEFINE(dl_scm_ledger_open, "%ledger-open", 1, 0, 0, (SCM path),
-           "Open the ledger at PATH, or at the default path when PATH is #f.")
+SCM_DEFINE(dl_scm_ledger_open, "%ledger-open", 1, 1, 0, (SCM path, SCM create),
+           "Open the ledger at PATH, or at the default path when PATH is #f; "
+           "create it when absent unless CREATE is #f.")
 #define FUNC_NAME s_dl_scm_ledger_open
 {
   scm_dynwind_begin(0);
   dl_ledger *l;
   dl_error err;
-  if (dl_ledger_open(dl_guile_string_or_null(path, SCM_ARG1, FUNC_NAME), &l, &err))
+  unsigned flags = SCM_UNBNDP(create) || scm_is_true(create) ? DL_LEDGER_CREATE : 0;
+  if (dl_ledger_open_flags(dl_guile_string_or_null(path, SCM_ARG1, FUNC_NAME), flags, &l, &err))
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
   return scm_make_foreign_object_1(ledger_type, l);
@@ -200,6 +202,28 @@ SCM_DEFINE(dl_scm_ledger_find, "%ledger-find", 2, 0, 0, (SCM ledger, SCM id),
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_unwind_handler(dl_guile_free_deployment, d, SCM_F_WIND_EXPLICITLY);
   SCM result = dl_guile_deployment_to_scm(d);
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_last_succeeded_version, "%ledger-last-succeeded-version", 4, 0, 0,
+           (SCM ledger, SCM service, SCM environment, SCM before),
+           "The version of the newest deployment of SERVICE in ENVIRONMENT started before "
+           "BEFORE (ns, or #f: any time) that is now succeeded, or #f.")
+#define FUNC_NAME s_dl_scm_ledger_last_succeeded_version
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  scm_dynwind_begin(0);
+  char *version = NULL;
+  dl_error err;
+  if (dl_ledger_last_succeeded_version(l, dl_guile_string(service, SCM_ARG2, FUNC_NAME),
+                                       dl_guile_string(environment, SCM_ARG3, FUNC_NAME),
+                                       dl_guile_time_arg(before, SCM_ARG4, FUNC_NAME), &version,
+                                       &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_free(version);
+  SCM result = dl_guile_from_string(version);
   scm_dynwind_end();
   return result;
 }

@@ -137,13 +137,14 @@ SCM_DEFINE(dl_scm_trace_set_new, "%trace-set-new", 1, 0, 0, (SCM keep),
 static SCM
 stats_alist(const dl_ingest_stats *st)
 {
-  return scm_list_5(scm_cons(scm_from_utf8_symbol("spans"), scm_from_size_t(st->spans)),
+  SCM warning = st->warning.code ? scm_from_utf8_string(st->warning.text) : SCM_BOOL_F;
+  return scm_list_n(scm_cons(scm_from_utf8_symbol("spans"), scm_from_size_t(st->spans)),
                     scm_cons(scm_from_utf8_symbol("skipped"), scm_from_size_t(st->skipped)),
+                    scm_cons(scm_from_utf8_symbol("skipped-files"),
+                             scm_from_size_t(st->skipped_files)),
                     scm_cons(scm_from_utf8_symbol("files"), scm_from_size_t(st->files)),
                     scm_cons(scm_from_utf8_symbol("bytes"), scm_from_size_t(st->bytes)),
-                    scm_cons(scm_from_utf8_symbol("warning"),
-                             st->warning.code ? scm_from_utf8_string(st->warning.text)
-                                              : SCM_BOOL_F));
+                    scm_cons(scm_from_utf8_symbol("warning"), warning), SCM_UNDEFINED);
 }
 
 static int
@@ -211,7 +212,7 @@ fetch_stats_alist(const dl_fetch_stats *st)
 }
 
 /* The common arguments of both sources, from an alist of options:
-   url service operation traceql start end limit slice api timeout-ms
+   url service operation traceql start end limit slice max-slices api timeout-ms
    retries backoff-ms credentials lenient keep. */
 static SCM
 option(SCM alist, const char *key)
@@ -239,6 +240,7 @@ fetch(SCM opts, int tempo, const char *who)
   q.limit = (int) long_or(option(opts, "limit"), 1000, SCM_ARG1, who);
   if (scm_is_true(option(opts, "slice")))
     q.slice = dl_guile_to_ns(option(opts, "slice"), SCM_ARG1, who);
+  q.max_slices = (size_t) long_or(option(opts, "max-slices"), (long) q.max_slices, SCM_ARG1, who);
   q.api = (int) long_or(option(opts, "api"), DL_JAEGER_API_AUTO, SCM_ARG1, who);
   h.timeout_ms = long_or(option(opts, "timeout-ms"), h.timeout_ms, SCM_ARG1, who);
   h.retries = (int) long_or(option(opts, "retries"), h.retries, SCM_ARG1, who);

@@ -18,6 +18,7 @@
 #include "exporter.h"
 #include "trace-set.h"
 #include "ingest.h"
+#include "http-options.h"
 #include "sources.h"
 #include "quantile.h"
 #include "ddsketch.h"

@@ -23,11 +23,25 @@ typedef struct dl_ledger dl_ledger;
    ledger.db, else ~/.local/share/deploy-ledger/ledger.db. */
 int dl_ledger_default_path(char *buf, size_t size, dl_error *err) DL_MUST_CHECK;
 
-/* Opens (creating when absent, with its directory) the ledger at PATH, or
-   at the default path when PATH is NULL.  A file that is not SQLite is
-   refused and left untouched; a schema newer than this code is
-   DL_ESCHEMA; a file without write permission opens read-only, and
-   writes to it fail with DL_ESTORAGE naming it. */
+/* How dl_ledger_open_flags opens a ledger. */
+enum dl_ledger_open_flag {
+  /* Create the file (and its directory) when absent.  Without it a
+     missing file or directory, or an empty file, is DL_ESTORAGE naming
+     the path and nothing is created: what only reads a ledger must not
+     mistake a mistyped path for an empty ledger. */
+  DL_LEDGER_CREATE = 1u << 0
+};
+
+/* Opens the ledger at PATH, or at the default path when PATH is NULL,
+   with FLAGS (a combination of dl_ledger_open_flag).  A file that is not
+   SQLite is refused and left untouched; a schema newer than this code is
+   DL_ESCHEMA; an older one is migrated; a file without write permission
+   opens read-only, and writes to it fail with DL_ESTORAGE naming it.  On
+   success *OUT is a new handle for dl_ledger_close. */
+int dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out,
+                         dl_error *err) DL_MUST_CHECK;
+
+/* dl_ledger_open_flags with DL_LEDGER_CREATE: what records deployments. */
 int dl_ledger_open(const char *path, dl_ledger **out, dl_error *err) DL_MUST_CHECK;
 
 /* Closes the ledger; NULL is harmless. */
@@ -45,9 +59,11 @@ typedef struct dl_spool_item {
 } dl_spool_item;
 
 /* Records a new deployment.  Assigns an id when D has none and a trace
-   context when it has none (a child of PARENT when given).  D's status is
-   its initial status.  SPOOL items (N_SPOOL, may be 0) are inserted in the
-   same transaction. */
+   context when it has none (a child of PARENT when given); without a
+   previous version, D's becomes the last succeeded version of its
+   service and environment (see dl_ledger_last_succeeded_version), if
+   any.  D's status is its initial status.  SPOOL items (N_SPOOL, may be
+   0) are inserted in the same transaction. */
 int dl_ledger_record(dl_ledger *ledger, dl_deployment *d, const dl_trace_context *parent,
                      const dl_spool_item *spool, size_t n_spool, dl_error *err) DL_MUST_CHECK;
 
@@ -65,7 +81,12 @@ int dl_ledger_set_attribute(dl_ledger *ledger, const char *id, const char *key,
                             const char *value, int64_t at, const char *actor,
                             dl_error *err) DL_MUST_CHECK;
 
-/* Appends a region or stage event: NAME reached STATUS at AT. */
+/* Appends a region or stage event: NAME reached STATUS at AT.  A stage
+   follows the lifecycle of a deployment: its first event may have any
+   status, a later one must be a transition dl_deploy_transition_check
+   allows from the stage's latest status (DL_ETRANSITION naming both).  A
+   finished deployment takes no stage (DL_ETRANSITION), nor does a time
+   before the deployment started (DL_EINVAL). */
 int dl_ledger_stage(dl_ledger *ledger, const char *id, const char *name,
                     dl_deploy_status status, int64_t at, const dl_spool_item *spool,
                     size_t n_spool, dl_error *err) DL_MUST_CHECK;
@@ -74,6 +95,14 @@ int dl_ledger_stage(dl_ledger *ledger, const char *id, const char *name,
    is DL_ENOTFOUND, a prefix of several DL_EAMBIGUOUS. */
 int dl_ledger_find(dl_ledger *ledger, const char *id, dl_deployment **out,
                    dl_error *err) DL_MUST_CHECK;
+
+/* The version of the newest deployment of SERVICE in ENVIRONMENT that
+   started before BEFORE (DL_TIME_NONE: any time) and whose status is now
+   succeeded, as a new string in *OUT (free it with free()); *OUT is NULL
+   when there is none. */
+int dl_ledger_last_succeeded_version(dl_ledger *ledger, const char *service,
+                                     const char *environment, int64_t before, char **out,
+                                     dl_error *err) DL_MUST_CHECK;
 
 /* Which deployments to list; every field unset matches everything. */
 typedef struct dl_query {

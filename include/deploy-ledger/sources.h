@@ -3,14 +3,16 @@
  *
  * A time window is fetched in slices (DL default: one hour) so that no
  * single request hits the backend's limit; a slice whose answer holds
- * `limit' traces is split in two and fetched again, down to one second.
+ * `limit' traces is split in two and fetched again, down to one second,
+ * as long as the fetch stays within max_slices slices in all (a slice
+ * that cannot be split keeps the traces it got).
  * Traces met twice (at a slice boundary) are kept once.  All HTTP goes
- * through libcurl with timeouts, and retries with exponential backoff on
- * 429, 5xx and network errors (honouring Retry-After).  Credentials come
- * from the environment only -- PREFIX_TOKEN (bearer) or PREFIX_USER and
- * PREFIX_PASSWORD (basic), with PREFIX "DEPLOY_LEDGER_JAEGER" or
- * "DEPLOY_LEDGER_TEMPO" unless the options name another -- and are never
- * printed: errors show URLs without user information. */
+ * through the library's one client (http-options.h: timeouts, retries,
+ * limits).  Credentials come from the environment only -- PREFIX_TOKEN
+ * (bearer) or PREFIX_USER and PREFIX_PASSWORD (basic), with PREFIX
+ * "DEPLOY_LEDGER_JAEGER" or "DEPLOY_LEDGER_TEMPO" unless the options name
+ * another -- and are never printed: errors show URLs without user
+ * information. */
 #ifndef DL_SOURCES_H
 #define DL_SOURCES_H
 
@@ -18,20 +20,9 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "http-options.h"
 #include "ingest.h"
 #include "trace-set.h"
-
-typedef struct dl_http_options {
-  long timeout_ms;         /* whole request (default 30000) */
-  long connect_timeout_ms; /* default 5000 */
-  int retries;             /* further attempts after a 429, 5xx or network error (default 3) */
-  long backoff_ms;         /* first pause, doubled each retry, at most 30 s (default 250) */
-  const char *credentials; /* environment prefix; NULL: the source's default; "" none */
-  size_t max_bytes;        /* largest response body (default 1 GiB) */
-} dl_http_options;
-
-/* Fills O with the defaults above. */
-void dl_http_options_init(dl_http_options *o);
 
 enum { DL_JAEGER_API_AUTO = 0, DL_JAEGER_API_V3 = 3, DL_JAEGER_API_V1 = 1 };
 
@@ -43,8 +34,13 @@ typedef struct dl_trace_query {
   int64_t start, end;    /* the window, ns since the epoch, start < end */
   int limit;             /* traces per request (default 1000) */
   int64_t slice;         /* slice length in ns (default one hour) */
+  size_t max_slices;     /* most slices asked for, splits included (default
+                            DL_FETCH_MAX_SLICES); a window needing more is
+                            refused before any slice is asked */
   int api;               /* Jaeger: DL_JAEGER_API_* */
 } dl_trace_query;
+
+#define DL_FETCH_MAX_SLICES 500
 
 void dl_trace_query_init(dl_trace_query *q);
 

@@ -47,8 +47,14 @@ int dl_traceparent_parse(const char *text, size_t len, dl_trace_context *ctx,
 /* Writes the version-00 traceparent of CTX into BUF (DL_TRACEPARENT_SIZE). */
 char *dl_traceparent_format(const dl_trace_context *ctx, char *buf);
 
-/* Parses a tracestate list (several headers joined with ',').  On any
-   invalid member the whole list is rejected, as the specification asks. */
+/* Parses a tracestate list (several headers joined with ',') by the
+   current Level 2 grammar: at most 32 members; a key is 1 to 256 of
+   a-z 0-9 _ - * / @ beginning with a-z or 0-9; a value 1 to 256 printable
+   ASCII characters but ',' and '=', not ending with a space.  On any
+   invalid member the whole list is rejected, as the specification asks;
+   a repeated key is not invalid: its first occurrence is kept and later
+   ones are dropped.  Error messages show the input with control
+   characters as '?'. */
 int dl_tracestate_parse(const char *text, size_t len, dl_tracestate *ts,
                         dl_error *err) DL_MUST_CHECK;
 
@@ -68,7 +74,8 @@ const char *dl_tracestate_get(const dl_tracestate *ts, const char *key);
    members from the end, until it fits.  Returns the length written. */
 size_t dl_tracestate_format(const dl_tracestate *ts, char *buf);
 
-/* Validity of a key or value by the tracestate grammar. */
+/* Validity of a key or value by the tracestate grammar (see
+   dl_tracestate_parse). */
 int dl_tracestate_key_valid(const char *key, size_t len);
 int dl_tracestate_value_valid(const char *value, size_t len);
 

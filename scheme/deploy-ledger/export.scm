@@ -16,22 +16,37 @@
             flush-spool))
 
 (define* (make-otlp-exporter #:key endpoint protocol headers timeout compression
-                             certificate deadline backoff)
-  "An OTLP/HTTP exporter.  Unset keywords come from the environment as
-every OpenTelemetry SDK reads it (@env{OTEL_EXPORTER_OTLP_ENDPOINT} with
+                             certificate client-certificate client-key deadline backoff
+                             max-backoff resource-attributes service-name)
+  "An OTLP/HTTP exporter.  Settings come from the environment as every
+OpenTelemetry SDK reads it (@env{OTEL_EXPORTER_OTLP_ENDPOINT} with
 @code{/v1/traces} appended, @env{OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} as is,
 @code{_HEADERS}, @code{_TIMEOUT}, @code{_COMPRESSION}, @code{_PROTOCOL},
-@code{_CERTIFICATE}).  ENDPOINT is the full traces URL; PROTOCOL
+@code{_CERTIFICATE}, @code{_CLIENT_CERTIFICATE}, @code{_CLIENT_KEY},
+@env{OTEL_RESOURCE_ATTRIBUTES}, @env{OTEL_SERVICE_NAME}); each keyword given
+overrides its variable, parsed the same way, so a bad value raises the
+same @code{&deploy-ledger-error} naming the setting, the value and the
+valid ones.  ENDPOINT is the full traces URL (http or https); PROTOCOL
 @code{\"http/protobuf\"} (default) or @code{\"http/json\"}; HEADERS an alist
-of strings (values are secrets: never printed); TIMEOUT, DEADLINE (for all
-retries of one send) and BACKOFF (the first retry's wait) in
-milliseconds; COMPRESSION @code{\"gzip\"} or @code{\"none\"}."
-  (%exporter-new `((endpoint . ,endpoint) (protocol . ,protocol) (headers . ,(or headers '()))
+of strings, or @code{\"k=v,...\"} percent-encoded (values are secrets:
+never printed), added to the environment's; TIMEOUT, DEADLINE (for all
+retries of one send), BACKOFF (the first retry's wait) and MAX-BACKOFF in
+milliseconds; COMPRESSION @code{\"gzip\"} or @code{\"none\"};
+CERTIFICATE, CLIENT-CERTIFICATE and CLIENT-KEY files for TLS;
+RESOURCE-ATTRIBUTES an alist of strings or @code{\"k=v,...\"}, added to
+every exported resource (a deployment's own @code{service.name} and
+@code{service.version} win); SERVICE-NAME the resource's
+@code{service.name} where a span has none."
+  (%exporter-new `((endpoint . ,endpoint) (protocol . ,protocol) (headers . ,headers)
                    (timeout . ,timeout) (compression . ,compression)
-                   (certificate . ,certificate) (deadline . ,deadline) (backoff . ,backoff))))
+                   (certificate . ,certificate) (client-certificate . ,client-certificate)
+                   (client-key . ,client-key) (deadline . ,deadline) (backoff . ,backoff)
+                   (max-backoff . ,max-backoff) (resource-attributes . ,resource-attributes)
+                   (service-name . ,service-name))))
 
 (define (otlp-exporter-description exporter)
-  "The exporter's settings in words; header values show as <redacted>."
+  "The exporter's settings in words: the endpoint without user
+information, header values as <redacted>, the resource attributes."
   (%exporter-describe exporter))
 
 (define (otlp-endpoint-configured?)

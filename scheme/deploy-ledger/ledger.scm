@@ -18,27 +18,31 @@
             set-deployment-attribute!
             record-stage!
             find-deployment
+            last-succeeded-version
             deployments
             deployment-history
             dora-metrics
             spool-entries)
   #:re-export (deployment-event->c))
 
-(define* (open-ledger #:optional path)
+(define* (open-ledger #:optional path #:key (create? #t))
   "Open the ledger at PATH, creating it (and its directory) when absent.
 Without PATH: @env{DEPLOY_LEDGER_DB}, else
 @file{$XDG_DATA_HOME/deploy-ledger/ledger.db}, else
 @file{~/.local/share/deploy-ledger/ledger.db}.  A file that is not a ledger
-is refused and left untouched."
-  (%ledger-open path))
+is refused and left untouched.  With @code{#:create? #f}, as whatever only
+reads a ledger should, a missing file or directory (or an empty file) is a
+@code{storage} error naming the path, and nothing is created."
+  (%ledger-open path create?))
 
 (define (close-ledger ledger)
   "Close LEDGER.  Closing it twice, or using it after, raises an error."
   (%ledger-close ledger))
 
-(define* (call-with-ledger proc #:optional path)
-  "Call PROC with the ledger at PATH open, and close it however PROC exits."
-  (let ((ledger (open-ledger path)))
+(define* (call-with-ledger proc #:optional path #:key (create? #t))
+  "Call PROC with the ledger at PATH open, and close it however PROC exits.
+CREATE? is that of @code{open-ledger}."
+  (let ((ledger (open-ledger path #:create? create?)))
     (dynamic-wind
       (const #t)
       (lambda () (proc ledger))
@@ -64,7 +68,9 @@ is refused and left untouched."
 
 (define* (record-deployment! ledger deployment #:key (spool '()))
   "Record DEPLOYMENT (a deployment event) in LEDGER, with its trace context,
-in one transaction.  SPOOL payloads (see @code{(deploy-ledger export)}) go
+in one transaction.  Without a previous version, it gets the last
+succeeded version of its service and environment started before it (see
+@code{last-succeeded-version}).  SPOOL payloads (see @code{(deploy-ledger export)}) go
 to the export spool in the same transaction.  Returns the deployment as
 recorded."
   (alist->deployment-event
@@ -95,6 +101,13 @@ state."
 A prefix matching several deployments raises an @code{ambiguous} error."
   (let ((a (%ledger-find ledger id)))
     (and a (alist->deployment-event a))))
+
+(define* (last-succeeded-version ledger service environment #:key before)
+  "The version of the newest deployment of SERVICE in ENVIRONMENT that is
+now succeeded (and started before BEFORE, nanoseconds or RFC 3339, when
+given), or #f: the version a new deployment replaces.
+@code{record-deployment!} fills a missing previous version with it."
+  (%ledger-last-succeeded-version ledger service environment (->ns before 'before)))
 
 (define* (deployments ledger #:key service environment status since until
                       limit latest?)

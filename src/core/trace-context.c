@@ -22,11 +22,27 @@ all_lchex(const char *p, size_t n)
   return 1;
 }
 
+/* Up to 64 bytes of TEXT for an error message, with every byte outside
+   printable ASCII shown as '?': a hostile header must not put a newline
+   or an escape sequence into a log line.  BUF holds 65 bytes. */
+static const char *
+printable(const char *text, size_t len, char *buf)
+{
+  size_t n = len > 64 ? 64 : len;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char u = (unsigned char) text[i];
+    buf[i] = u >= 0x20 && u <= 0x7e ? (char) u : '?';
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
 static int
 bad_traceparent(dl_error *err, const char *text, size_t len, const char *why)
 {
-  return dl_fail(err, DL_EINVAL, "invalid traceparent \"%.*s\": %s",
-                 (int) (len > 64 ? 64 : len), text, why);
+  char shown[65];
+  return dl_fail(err, DL_EINVAL, "invalid traceparent \"%s\": %s", printable(text, len, shown),
+                 why);
 }
 
 int
@@ -90,37 +106,25 @@ is_digit(char c)
   return c >= '0' && c <= '9';
 }
 
+/* keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@" */
 static int
 is_key_char(char c)
 {
-  return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+  return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/'
+         || c == '@';
 }
 
 int
 dl_tracestate_key_valid(const char *key, size_t len)
 {
-  const char *at = memchr(key, '@', len);
-  if (!at) { /* simple-key = lcalpha 0*255(key-char) */
-    if (len < 1 || len > 256 || !is_lcalpha(key[0]))
-      return 0;
-    for (size_t i = 1; i < len; i++)
-      if (!is_key_char(key[i]))
-        return 0;
-    return 1;
-  }
-  /* tenant-id = (lcalpha / DIGIT) 0*240(key-char); system-id = lcalpha 0*13(key-char) */
-  size_t tenant = (size_t) (at - key), system = len - tenant - 1;
-  if (tenant < 1 || tenant > 241 || system < 1 || system > 14)
+  /* key = ( lcalpha / DIGIT ) 0*255( keychar ).  The current Level 2 text
+     has no tenant@system split any more: '@' is one more key character, so
+     "foo@", "foo@@bar" and "0vendor" are keys, and only the first
+     character and the length (1 to 256) are constrained further. */
+  if (len < 1 || len > DL_TRACESTATE_KEY_MAX || !(is_lcalpha(key[0]) || is_digit(key[0])))
     return 0;
-  if (!is_lcalpha(key[0]) && !is_digit(key[0]))
-    return 0;
-  for (size_t i = 1; i < tenant; i++)
+  for (size_t i = 1; i < len; i++)
     if (!is_key_char(key[i]))
-      return 0;
-  if (!is_lcalpha(at[1]))
-    return 0;
-  for (size_t i = 2; i <= system; i++)
-    if (!is_key_char(at[i]))
       return 0;
   return 1;
 }
@@ -164,6 +168,8 @@ dl_tracestate_parse(const char *text, size_t len, dl_tracestate *ts, dl_error *e
 {
   dl_tracestate out;
   out.count = 0;
+  int members = 0; /* list members seen, duplicates included */
+  char shown[65];
   size_t pos = 0;
   while (pos <= len) {
     const char *comma = memchr(text + pos, ',', len - pos);
@@ -176,16 +182,19 @@ dl_tracestate_parse(const char *text, size_t len, dl_tracestate *ts, dl_error *e
     if (a < b) { /* an empty or blank member is allowed and skipped */
       const char *eq = memchr(text + a, '=', b - a);
       if (!eq)
-        return dl_fail(err, DL_EINVAL, "invalid tracestate: member \"%.*s\" has no '='",
-                       (int) (b - a > 64 ? 64 : b - a), text + a);
+        return dl_fail(err, DL_EINVAL, "invalid tracestate: member \"%s\" has no '='",
+                       printable(text + a, b - a, shown));
       size_t klen = (size_t) (eq - (text + a)), vlen = b - a - klen - 1;
       if (!dl_tracestate_key_valid(text + a, klen))
-        return dl_fail(err, DL_EINVAL, "invalid tracestate: bad key \"%.*s\"",
-                       (int) (klen > 64 ? 64 : klen), text + a);
+        return dl_fail(err, DL_EINVAL,
+                       "invalid tracestate: bad key \"%s\" (a key is 1 to 256 of a-z 0-9 _ - * / @, "
+                       "beginning with a-z or 0-9)", printable(text + a, klen, shown));
       if (!dl_tracestate_value_valid(eq + 1, vlen))
-        return dl_fail(err, DL_EINVAL, "invalid tracestate: bad value for key \"%.*s\"",
-                       (int) (klen > 64 ? 64 : klen), text + a);
-      if (out.count == DL_TRACESTATE_MAX_MEMBERS)
+        return dl_fail(err, DL_EINVAL,
+                       "invalid tracestate: bad value for key \"%s\" (a value is 1 to 256 "
+                       "printable ASCII characters but ',' and '=', not ending with a space)",
+                       printable(text + a, klen, shown));
+      if (++members > DL_TRACESTATE_MAX_MEMBERS)
         return dl_fail(err, DL_EINVAL, "invalid tracestate: more than %d members",
                        DL_TRACESTATE_MAX_MEMBERS);
       dl_tracestate_member *m = &out.member[out.count];
@@ -193,9 +202,11 @@ dl_tracestate_parse(const char *text, size_t len, dl_tracestate *ts, dl_error *e
       m->key[klen] = '\0';
       memcpy(m->value, eq + 1, vlen);
       m->value[vlen] = '\0';
-      if (find_member(&out, m->key) >= 0)
-        return dl_fail(err, DL_EINVAL, "invalid tracestate: duplicate key \"%s\"", m->key);
-      out.count++;
+      /* A repeated key does not make the list invalid: the first
+         occurrence, the most recent position, is kept and later ones are
+         dropped, as vendors may discard duplicates. */
+      if (find_member(&out, m->key) < 0)
+        out.count++;
     }
     if (!comma)
       break;
@@ -209,11 +220,13 @@ int
 dl_tracestate_set(dl_tracestate *ts, const char *key, const char *value, dl_error *err)
 {
   size_t klen = strlen(key), vlen = strlen(value);
+  char shown_key[65], shown_value[65];
   if (!dl_tracestate_key_valid(key, klen))
-    return dl_fail(err, DL_EINVAL, "invalid tracestate key \"%.64s\"", key);
+    return dl_fail(err, DL_EINVAL, "invalid tracestate key \"%s\"",
+                   printable(key, klen, shown_key));
   if (!dl_tracestate_value_valid(value, vlen))
-    return dl_fail(err, DL_EINVAL, "invalid tracestate value \"%.64s\" for key \"%.64s\"",
-                   value, key);
+    return dl_fail(err, DL_EINVAL, "invalid tracestate value \"%s\" for key \"%s\"",
+                   printable(value, vlen, shown_value), printable(key, klen, shown_key));
   dl_tracestate_remove(ts, key);
   if (ts->count == DL_TRACESTATE_MAX_MEMBERS)
     ts->count--; /* the oldest vendor makes room */

@@ -10,11 +10,10 @@
 #include <string.h>
 
 #include "deploy-ledger/ingest.h"
+#include "ingest/pb-wire.h"
 #include "ingest/row-builder.h"
 
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_I32 = 5 };
-
-#define MAX_GROUP_DEPTH 64
+enum { WT_VARINT = DL_PB_VARINT, WT_I64 = DL_PB_I64, WT_LEN = DL_PB_LEN, WT_I32 = DL_PB_I32 };
 
 typedef struct pb {
   const uint8_t *base;
@@ -28,9 +27,7 @@ typedef struct pb {
   dl_row_builder sb;
 } pb;
 
-typedef struct cursor {
-  const uint8_t *p, *end;
-} cursor;
+typedef dl_pb_cursor cursor;
 
 static void
 where(const pb *d, char *buf, size_t size)
@@ -86,31 +83,20 @@ span_problem(pb *d, const uint8_t *at, const char *what)
   return 0;
 }
 
+/* The wire-format readers of pb-wire.h, their faults reported here. */
+static int
+fault(pb *d, const dl_pb_fault *f)
+{
+  return fail_at(d, f->at, DL_EPARSE, "%s", f->what);
+}
+
 static inline int
 varint(pb *d, cursor *c, uint64_t *out)
 {
-  const uint8_t *p = c->p;
-  if (p < c->end && *p < 0x80) {
-    *out = *p;
-    c->p = p + 1;
-    return 0;
-  }
-  uint64_t v = 0;
-  *out = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    if (p >= c->end)
-      return fail_at(d, c->p, DL_EPARSE, "truncated varint");
-    uint8_t b = *p++;
-    if (shift == 63 && b > 1)
-      return fail_at(d, c->p, DL_EPARSE, "varint overflows 64 bits");
-    v |= (uint64_t) (b & 0x7f) << shift;
-    if (b < 0x80) {
-      *out = v;
-      c->p = p;
-      return 0;
-    }
-  }
-  return fail_at(d, c->p, DL_EPARSE, "varint longer than 10 bytes");
+  dl_pb_fault f;
+  if (dl_pb_varint(c, out, &f))
+    return fault(d, &f), -1;
+  return 0;
 }
 
 /* Reads a tag: field number and wire type.  Returns 1 for a tag, 0 at
@@ -118,83 +104,30 @@ varint(pb *d, cursor *c, uint64_t *out)
 static inline int
 tag(pb *d, cursor *c, uint32_t *field, int *wt)
 {
-  if (c->p >= c->end)
-    return 0;
-  const uint8_t *at = c->p;
-  uint64_t t;
-  if (varint(d, c, &t))
-    return -1;
-  *field = (uint32_t) (t >> 3);
-  *wt = (int) (t & 7);
-  if ((t >> 3) == 0 || (t >> 3) > 536870911)
-    return fail_at(d, at, DL_EPARSE, "invalid field number %llu", (unsigned long long) (t >> 3));
-  return 1;
+  dl_pb_fault f;
+  int r = dl_pb_tag(c, field, wt, &f);
+  if (r < 0)
+    return fault(d, &f), -1;
+  return r;
 }
 
 /* A length-delimited field's bytes, as a sub-cursor. */
 static inline int
 length_delimited(pb *d, cursor *c, cursor *sub)
 {
-  const uint8_t *at = c->p;
-  uint64_t len;
-  sub->p = sub->end = c->p;
-  if (varint(d, c, &len))
-    return -1;
-  if (len > (uint64_t) (c->end - c->p))
-    return fail_at(d, at, DL_EPARSE, "length %llu runs past the end of its message (%ld bytes left)",
-                   (unsigned long long) len, (long) (c->end - c->p));
-  sub->p = c->p;
-  sub->end = c->p + len;
-  c->p += len;
+  dl_pb_fault f;
+  if (dl_pb_length_delimited(c, sub, &f))
+    return fault(d, &f), -1;
   return 0;
 }
 
 static int
-skip_field(pb *d, cursor *c, uint32_t field, int wt, int depth)
+skip_field(pb *d, cursor *c, uint32_t field, int wt)
 {
-  const uint8_t *at = c->p;
-  uint64_t v;
-  cursor sub;
-  switch (wt) {
-  case WT_VARINT:
-    return varint(d, c, &v);
-  case WT_I64:
-    if (c->end - c->p < 8)
-      return fail_at(d, at, DL_EPARSE, "truncated 64-bit field %u", field);
-    c->p += 8;
-    return 0;
-  case WT_I32:
-    if (c->end - c->p < 4)
-      return fail_at(d, at, DL_EPARSE, "truncated 32-bit field %u", field);
-    c->p += 4;
-    return 0;
-  case WT_LEN:
-    return length_delimited(d, c, &sub);
-  case WT_SGROUP: {
-    if (depth >= MAX_GROUP_DEPTH)
-      return fail_at(d, at, DL_EPARSE, "groups nested deeper than %d", MAX_GROUP_DEPTH);
-    for (;;) {
-      uint32_t f;
-      int w;
-      int r = tag(d, c, &f, &w);
-      if (r < 0)
-        return -1;
-      if (r == 0)
-        return fail_at(d, at, DL_EPARSE, "group %u is not closed", field);
-      if (w == WT_EGROUP) {
-        if (f != field)
-          return fail_at(d, at, DL_EPARSE, "group %u closed by field %u", field, f);
-        return 0;
-      }
-      if (skip_field(d, c, f, w, depth + 1))
-        return -1;
-    }
-  }
-  case WT_EGROUP:
-    return fail_at(d, at, DL_EPARSE, "end of group %u without a start", field);
-  default:
-    return fail_at(d, at, DL_EPARSE, "invalid wire type %d (field %u)", wt, field);
-  }
+  dl_pb_fault f;
+  if (dl_pb_skip(c, field, wt, &f))
+    return fault(d, &f), -1;
+  return 0;
 }
 
 static int
@@ -211,7 +144,7 @@ skip_checked(pb *d, cursor *c, const char *msg, uint32_t field, int wt, int expe
 {
   if (expect >= 0 && wt != expect)
     return wrong_type(d, c->p, msg, field, wt);
-  return skip_field(d, c, field, wt, 0);
+  return skip_field(d, c, field, wt);
 }
 
 /* Declared wire types of the fields each message skips. */
@@ -408,7 +341,7 @@ key_value(pb *d, cursor c, int at_level)
         return -1;
       if (f == 2)
         have_value = 1;
-    } else if (skip_field(d, &c, f, wt, 0)) {
+    } else if (skip_field(d, &c, f, wt)) {
       return -1;
     }
   }
@@ -455,7 +388,7 @@ status(pb *d, cursor c)
       } else {
         d->sb.status_code = (int) x;
       }
-    } else if (skip_field(d, &c, f, wt, 0)) {
+    } else if (skip_field(d, &c, f, wt)) {
       return -1;
     }
   }
@@ -683,7 +616,7 @@ resource_spans(pb *d, cursor c)
       if (length_delimited(d, &c, &s) || scope_spans(d, s))
         return -1;
       d->ss++;
-    } else if (skip_field(d, &c, f, wt, 0)) {
+    } else if (skip_field(d, &c, f, wt)) {
       return -1;
     }
   }
@@ -726,7 +659,7 @@ dl_decode_otlp_protobuf(dl_trace_set *set, const void *data, size_t len, const c
         break;
       }
       d.rs++;
-    } else if (skip_field(&d, &c, f, wt, 0)) {
+    } else if (skip_field(&d, &c, f, wt)) {
       r = -1;
       break;
     }

@@ -257,10 +257,34 @@ migrate(dl_ledger *ledger, dl_error *err)
   return dl_ledger_commit(ledger, err);
 }
 
+/* Refuses to open PATH without DL_LEDGER_CREATE when there is no ledger
+   there yet (ERRNO_ from stat, or 0 for an empty file), naming the path
+   and the ways to fix it. */
+static int
+missing_ledger(const char *path, int errno_, dl_error *err)
+{
+  const char *why = errno_ == 0 ? "is empty, not a ledger yet"
+                    : errno_ == ENOENT || errno_ == ENOTDIR
+                      ? "does not exist"
+                      : strerror(errno_);
+  dl_fail(err, DL_ESTORAGE,
+          "ledger %s %s; check the path (--db or DEPLOY_LEDGER_DB), or create the ledger "
+          "by recording a deployment (deploy-ledger start)", path, why);
+  dl_error_at(err, path, -1, -1, -1);
+  return DL_ESTORAGE;
+}
+
 int
 dl_ledger_open(const char *path, dl_ledger **out, dl_error *err)
 {
+  return dl_ledger_open_flags(path, DL_LEDGER_CREATE, out, err);
+}
+
+int
+dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error *err)
+{
   char fallback[4096];
+  int create = (flags & DL_LEDGER_CREATE) != 0;
   *out = NULL;
   if (!path) {
     int rc = dl_ledger_default_path(fallback, sizeof fallback, err);
@@ -270,8 +294,12 @@ dl_ledger_open(const char *path, dl_ledger **out, dl_error *err)
   }
   struct stat st;
   int exists = stat(path, &st) == 0;
+  if (!exists && !create)
+    return missing_ledger(path, errno, err);
   if (exists && !S_ISREG(st.st_mode))
     return dl_fail(err, DL_ESTORAGE, "ledger %s is not a regular file", path);
+  if (exists && !create && st.st_size == 0)
+    return missing_ledger(path, 0, err);
   int rc = exists ? check_sqlite_header(path, err) : make_parent_dirs(path, err);
   if (rc)
     return rc;
@@ -283,9 +311,12 @@ dl_ledger_open(const char *path, dl_ledger **out, dl_error *err)
   }
   /* No write permission for anyone: read-only, even for root. */
   ledger->read_only = exists && (st.st_mode & 0222) == 0;
-  int flags = ledger->read_only ? SQLITE_OPEN_READONLY
-                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  int sql = sqlite3_open_v2(path, &ledger->db, flags, NULL);
+  /* Without DL_LEDGER_CREATE SQLite may not create the file either: it
+     may have gone since the stat above. */
+  int open_flags = ledger->read_only ? SQLITE_OPEN_READONLY
+                   : create          ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                     : SQLITE_OPEN_READWRITE;
+  int sql = sqlite3_open_v2(path, &ledger->db, open_flags, NULL);
   if (sql != SQLITE_OK) {
     rc = dl_ledger_fail(ledger, sql, "open", err);
     dl_ledger_close(ledger);

@@ -351,3 +351,37 @@ dl_ledger_history(dl_ledger *ledger, const char *id, dl_history_entry **out, siz
   *n = count;
   return DL_OK;
 }
+
+int
+dl_ledger_last_succeeded_version(dl_ledger *ledger, const char *service,
+                                 const char *environment, int64_t before, char **out,
+                                 dl_error *err)
+{
+  *out = NULL;
+  if (!service || !environment)
+    return DL_OK;
+  /* The status of a deployment is that of its latest created or status
+     entry; the index on (service, environment, started_ns) walks the
+     candidates newest first. */
+  sqlite3_stmt *stmt;
+  int rc = dl_ledger_prepare(
+    ledger,
+    "SELECT d.version FROM deployments d"
+    " WHERE d.service = ? AND d.environment = ? AND d.started_ns < ?"
+    " AND (SELECT h.status FROM history h WHERE h.deployment_id = d.id"
+    "      AND h.kind IN ('created', 'status') ORDER BY h.seq DESC LIMIT 1) = 'succeeded'"
+    " ORDER BY d.started_ns DESC, d.id DESC LIMIT 1",
+    &stmt, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_text(stmt, 1, service, -1, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 2, environment, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(stmt, 3, before == DL_TIME_NONE ? INT64_MAX : before);
+  int step = sqlite3_step(stmt);
+  if (step == SQLITE_ROW && !(*out = dl_sqlite_strdup(stmt, 0)))
+    rc = dl_fail(err, DL_ENOMEM, "out of memory");
+  else if (step != SQLITE_ROW && step != SQLITE_DONE)
+    rc = dl_ledger_fail(ledger, step, "find the last succeeded version", err);
+  sqlite3_finalize(stmt);
+  return rc;
+}

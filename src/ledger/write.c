@@ -120,6 +120,14 @@ dl_ledger_record(dl_ledger *ledger, dl_deployment *d, const dl_trace_context *pa
 
   if ((rc = dl_ledger_begin(ledger, err)))
     return rc;
+  /* Without a previous version, the one it replaces is the last that
+     succeeded before it, read in the transaction that records it. */
+  if (!d->previous_version
+      && (rc = dl_ledger_last_succeeded_version(ledger, d->service, d->environment, d->started,
+                                                &d->previous_version, err))) {
+    dl_ledger_rollback(ledger);
+    return rc;
+  }
   /* A deployment recorded as already finished (an import) is created in
      progress and then moved to its final status. */
   const char *initial = dl_deploy_status_name(final ? DL_STATUS_IN_PROGRESS : d->status);
@@ -150,7 +158,7 @@ typedef struct event {
   const dl_spool_item *spool;
   size_t n_spool;
   /* Refuses the event for the deployment as it is now (may be NULL). */
-  int (*check)(const dl_deployment *d, const struct event *e, dl_error *err);
+  int (*check)(dl_ledger *ledger, const dl_deployment *d, const struct event *e, dl_error *err);
   dl_deploy_status to;
 } event;
 
@@ -166,7 +174,7 @@ append_event(dl_ledger *ledger, const char *id, const event *e, dl_deployment **
   dl_deployment *d = NULL;
   rc = dl_ledger_find(ledger, id, &d, err);
   if (!rc && e->check)
-    rc = e->check(d, e, err);
+    rc = e->check(ledger, d, e, err);
   if (!rc && e->kind)
     rc = append_history(ledger, d->id, e->at, e->kind, e->status, e->actor, e->reason, e->key,
                         e->value, err);
@@ -186,16 +194,84 @@ append_event(dl_ledger *ledger, const char *id, const event *e, dl_deployment **
 /* A status transition must follow the lifecycle and not predate the
    deployment. */
 static int
-check_transition(const dl_deployment *d, const event *e, dl_error *err)
+check_not_before_start(const dl_deployment *d, const event *e, dl_error *err)
 {
-  int rc = dl_deploy_transition_check(d->status, e->to, err);
-  if (!rc && e->at < d->started) {
-    char a[DL_TIME_TEXT_SIZE], s[DL_TIME_TEXT_SIZE];
-    rc = dl_fail(err, DL_EINVAL, "deployment %s cannot become %s at %s, before it started (%s)",
+  if (e->at >= d->started)
+    return DL_OK;
+  char a[DL_TIME_TEXT_SIZE], s[DL_TIME_TEXT_SIZE];
+  if (e->key)
+    return dl_fail(err, DL_EINVAL,
+                   "stage %s of deployment %s cannot become %s at %s, before the deployment "
+                   "started (%s)", e->key, d->id, dl_deploy_status_name(e->to),
+                   dl_time_format(e->at, a), dl_time_format(d->started, s));
+  return dl_fail(err, DL_EINVAL, "deployment %s cannot become %s at %s, before it started (%s)",
                  d->id, dl_deploy_status_name(e->to), dl_time_format(e->at, a),
                  dl_time_format(d->started, s));
+}
+
+static int
+check_transition(dl_ledger *ledger, const dl_deployment *d, const event *e, dl_error *err)
+{
+  (void) ledger;
+  if (dl_deploy_transition_check(d->status, e->to, NULL))
+    return dl_fail(err, DL_ETRANSITION, "deployment %s cannot go from %s to %s", d->id,
+                   dl_deploy_status_name(d->status), dl_deploy_status_name(e->to));
+  return check_not_before_start(d, e, err);
+}
+
+/* The latest status of stage NAME of deployment ID, in *STATUS; -1 when
+   the stage has no event yet. */
+static int
+stage_status(dl_ledger *ledger, const char *id, const char *name, int *status, dl_error *err)
+{
+  sqlite3_stmt *stmt;
+  int rc = dl_ledger_prepare(ledger,
+                             "SELECT status FROM history WHERE deployment_id = ? AND kind = 'stage'"
+                             " AND key = ? ORDER BY seq DESC LIMIT 1",
+                             &stmt, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+  *status = -1;
+  int step = sqlite3_step(stmt);
+  if (step == SQLITE_ROW) {
+    dl_deploy_status s;
+    const char *text = (const char *) sqlite3_column_text(stmt, 0);
+    if (dl_deploy_status_parse(text ? text : "", &s, err) == DL_OK)
+      *status = (int) s;
+    else
+      rc = dl_fail(err, DL_ESTORAGE, "ledger %s: stage %s of deployment %s has an unknown "
+                   "status \"%s\"", dl_ledger_path(ledger), name, id, text ? text : "");
+  } else if (step != SQLITE_DONE) {
+    rc = dl_ledger_fail(ledger, step, "read a stage's history", err);
   }
+  sqlite3_finalize(stmt);
   return rc;
+}
+
+/* A region or stage follows the lifecycle of a deployment (its first
+   event may be any status), and a finished deployment takes no more
+   stages: the span that tells its story has ended. */
+static int
+check_stage(dl_ledger *ledger, const dl_deployment *d, const event *e, dl_error *err)
+{
+  if (dl_deploy_status_is_final(d->status)) {
+    char at[DL_TIME_TEXT_SIZE];
+    return dl_fail(err, DL_ETRANSITION,
+                   "deployment %s is finished (%s at %s): stage %s cannot be recorded after it",
+                   d->id, dl_deploy_status_name(d->status), dl_time_format(d->completed, at),
+                   e->key);
+  }
+  int from;
+  int rc = stage_status(ledger, d->id, e->key, &from, err);
+  if (rc)
+    return rc;
+  if (from >= 0 && dl_deploy_transition_check((dl_deploy_status) from, e->to, NULL))
+    return dl_fail(err, DL_ETRANSITION,
+                   "stage %s of deployment %s cannot go from %s to %s", e->key, d->id,
+                   dl_deploy_status_name((dl_deploy_status) from), dl_deploy_status_name(e->to));
+  return check_not_before_start(d, e, err);
 }
 
 int
@@ -237,7 +313,7 @@ dl_ledger_stage(dl_ledger *ledger, const char *id, const char *name, dl_deploy_s
   if ((unsigned) status >= DL_DEPLOY_STATUS_COUNT)
     return dl_fail(err, DL_EINVAL, "unknown status for stage %s", name);
   event e = {at == DL_TIME_NONE ? dl_time_now() : at, "stage", dl_deploy_status_name(status),
-             NULL, NULL, name, NULL, spool, n_spool, NULL, 0};
+             NULL, NULL, name, NULL, spool, n_spool, check_stage, status};
   return append_event(ledger, id, &e, NULL, err);
 }
 

@@ -1,6 +1,7 @@
-/* HTTP GET through libcurl: timeouts, retries with backoff on 429, 5xx
-   and network errors, bearer or basic credentials from the environment
-   (held only in curl's options, never in a message). */
+/* The HTTP client on libcurl: one handle per client, the request loop
+   with retries and deadline, credentials from the environment or secret
+   headers (held only in curl's options and wiped lists, never in a
+   message). */
 #include "net/http.h"
 
 #include <curl/curl.h>
@@ -12,12 +13,16 @@
 #include <strings.h>
 #include <time.h>
 
+#include "deploy-ledger/time.h"
+#include "net/excerpt.h"
+#include "net/retry.h"
+
 struct dl_http {
   CURL *curl;
-  struct curl_slist *auth; /* the Authorization header, when a token is set */
+  struct curl_slist *headers; /* sent with every request: Authorization, secret headers */
   dl_http_options opt;
   size_t requests, retries;
-  int basic; /* user and password set on the handle */
+  int credentials; /* something secret is sent: redirects are not followed */
 };
 
 void
@@ -28,6 +33,8 @@ dl_http_options_init(dl_http_options *o)
   o->connect_timeout_ms = 5000;
   o->retries = 3;
   o->backoff_ms = 250;
+  o->max_backoff_ms = 30000;
+  o->deadline_ms = 120000;
   o->credentials = NULL;
   o->max_bytes = (size_t) 1 << 30;
 }
@@ -41,6 +48,33 @@ init_curl(void)
   curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
+/* Frees a header list after wiping its strings: they may hold secrets. */
+static void
+wipe_list(struct curl_slist *l)
+{
+  for (struct curl_slist *p = l; p; p = p->next)
+    memset(p->data, 0, strlen(p->data));
+  curl_slist_free_all(l);
+}
+
+/* Appends "NAME: VALUE" to *LIST through a buffer wiped afterwards. */
+static int
+append_header(struct curl_slist **list, const char *name, const char *value)
+{
+  size_t n = strlen(name) + strlen(value) + 3;
+  char *line = malloc(n);
+  if (!line)
+    return DL_ENOMEM;
+  snprintf(line, n, "%s: %s", name, value);
+  struct curl_slist *grown = curl_slist_append(*list, line);
+  memset(line, 0, n);
+  free(line);
+  if (!grown)
+    return DL_ENOMEM;
+  *list = grown;
+  return DL_OK;
+}
+
 static int
 set_credentials(dl_http *h, const char *prefix, dl_error *err)
 {
@@ -50,17 +84,16 @@ set_credentials(dl_http *h, const char *prefix, dl_error *err)
   snprintf(name, sizeof name, "%s_TOKEN", prefix);
   const char *token = getenv(name);
   if (token && *token) {
-    size_t n = strlen(token) + 32;
-    char *header = malloc(n);
-    if (!header)
+    char *bearer = malloc(strlen(token) + 8);
+    if (!bearer)
       return dl_fail(err, DL_ENOMEM, "out of memory");
-    snprintf(header, n, "Authorization: Bearer %s", token);
-    h->auth = curl_slist_append(NULL, header);
-    /* Wipe the copy: curl keeps its own. */
-    memset(header, 0, n);
-    free(header);
-    if (!h->auth)
-      return dl_fail(err, DL_ENOMEM, "out of memory");
+    sprintf(bearer, "Bearer %s", token);
+    int rc = append_header(&h->headers, "Authorization", bearer);
+    memset(bearer, 0, strlen(bearer));
+    free(bearer);
+    if (rc)
+      return dl_fail(err, rc, "out of memory");
+    h->credentials = 1;
     return DL_OK;
   }
   snprintf(name, sizeof name, "%s_USER", prefix);
@@ -71,7 +104,7 @@ set_credentials(dl_http *h, const char *prefix, dl_error *err)
     curl_easy_setopt(h->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
     curl_easy_setopt(h->curl, CURLOPT_USERNAME, user);
     curl_easy_setopt(h->curl, CURLOPT_PASSWORD, password ? password : "");
-    h->basic = 1;
+    h->credentials = 1;
   }
   return DL_OK;
 }
@@ -89,14 +122,26 @@ dl_http_new(const dl_http_options *opt, const char *default_prefix, dl_error *er
     dl_fail(err, DL_ENOMEM, "out of memory");
     return NULL;
   }
+  dl_http_options_init(&h->opt);
   if (opt)
     h->opt = *opt;
-  else
-    dl_http_options_init(&h->opt);
-  if (h->opt.retries < 0)
+  /* Unset or nonsensical numbers fall back to the defaults. */
+  dl_http_options d;
+  dl_http_options_init(&d);
+  if (h->opt.timeout_ms <= 0)
+    h->opt.timeout_ms = d.timeout_ms;
+  if (h->opt.connect_timeout_ms <= 0)
+    h->opt.connect_timeout_ms = d.connect_timeout_ms;
+  if (h->opt.retries < DL_HTTP_RETRY_UNTIL_DEADLINE)
     h->opt.retries = 0;
+  if (h->opt.backoff_ms < 0)
+    h->opt.backoff_ms = 0;
+  if (h->opt.max_backoff_ms <= 0)
+    h->opt.max_backoff_ms = d.max_backoff_ms;
+  if (h->opt.deadline_ms <= 0)
+    h->opt.deadline_ms = d.deadline_ms;
   if (!h->opt.max_bytes)
-    h->opt.max_bytes = (size_t) 1 << 30;
+    h->opt.max_bytes = d.max_bytes;
   h->curl = curl_easy_init();
   if (!h->curl) {
     free(h);
@@ -118,8 +163,38 @@ dl_http_free(dl_http *h)
     return;
   if (h->curl)
     curl_easy_cleanup(h->curl);
-  curl_slist_free_all(h->auth);
+  wipe_list(h->headers);
   free(h);
+}
+
+int
+dl_http_header_check(const char *name, const char *value, dl_error *err)
+{
+  static const char tchar[] = "!#$%&'*+-.^_`|~";
+  if (!name || !*name)
+    return dl_fail(err, DL_EINVAL, "a header has no name");
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+          || strchr(tchar, *p)))
+      return dl_fail(err, DL_EINVAL, "header name \"%.64s\" holds a character HTTP does not "
+                     "allow in names", name);
+  for (const unsigned char *p = (const unsigned char *) (value ? value : ""); *p; p++)
+    if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return dl_fail(err, DL_EINVAL, "header %s: its value holds a control character "
+                     "(values are not shown)", name);
+  return DL_OK;
+}
+
+int
+dl_http_add_header(dl_http *h, const char *name, const char *value, dl_error *err)
+{
+  int rc = dl_http_header_check(name, value, err);
+  if (rc)
+    return rc;
+  if (append_header(&h->headers, name, value ? value : ""))
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  h->credentials = 1;
+  return DL_OK;
 }
 
 size_t
@@ -139,81 +214,34 @@ dl_http_response_clear(dl_http_response *resp)
 {
   free(resp->body);
   memset(resp, 0, sizeof *resp);
+  resp->retry_after_ms = -1;
 }
 
-void
-dl_http_redact(const char *url, char *out, size_t size)
-{
-  const char *scheme = strstr(url, "://");
-  const char *host = scheme ? scheme + 3 : url;
-  const char *slash = strchr(host, '/');
-  const char *at = strchr(host, '@');
-  if (at && (!slash || at < slash))
-    snprintf(out, size, "%.*s%s", (int) (host - url), url, at + 1);
-  else
-    snprintf(out, size, "%s", url);
-}
-
-char *
-dl_http_url(const char *base, const char *path, const char *const *pairs, size_t n_pairs)
-{
-  size_t blen = strlen(base);
-  while (blen && base[blen - 1] == '/')
-    blen--;
-  size_t cap = blen + strlen(path) + 2;
-  char **esc = calloc(n_pairs ? n_pairs : 1, sizeof *esc);
-  if (!esc)
-    return NULL;
-  for (size_t i = 0; i + 1 < n_pairs; i += 2) {
-    if (!pairs[i + 1])
-      continue;
-    esc[i + 1] = curl_easy_escape(NULL, pairs[i + 1], 0);
-    if (!esc[i + 1])
-      goto fail;
-    cap += strlen(pairs[i]) + strlen(esc[i + 1]) + 2;
-  }
-  char *url = malloc(cap);
-  if (!url)
-    goto fail;
-  size_t n = (size_t) snprintf(url, cap, "%.*s%s", (int) blen, base, path);
-  char sep = '?';
-  for (size_t i = 0; i + 1 < n_pairs; i += 2) {
-    if (!esc[i + 1])
-      continue;
-    n += (size_t) snprintf(url + n, cap - n, "%c%s=%s", sep, pairs[i], esc[i + 1]);
-    sep = '&';
-  }
-  for (size_t i = 0; i < n_pairs; i++)
-    curl_free(esc[i]);
-  free(esc);
-  return url;
-fail:
-  for (size_t i = 0; i < n_pairs; i++)
-    curl_free(esc[i]);
-  free(esc);
-  return NULL;
-}
+/* ---- one attempt ---- */
 
 typedef struct sink {
   dl_http_response *resp;
   size_t cap, max;
-  int too_big;
-  long retry_after; /* seconds, -1 when absent */
+  int truncate, too_big;
 } sink;
 
 static size_t
 write_body(char *data, size_t size, size_t nmemb, void *userp)
 {
   sink *s = userp;
-  size_t n = size * nmemb;
+  size_t n = size * nmemb, take = n;
   dl_http_response *r = s->resp;
   if (r->len + n > s->max) {
-    s->too_big = 1;
-    return 0;
+    if (!s->truncate) {
+      s->too_big = 1;
+      return 0; /* aborts the transfer */
+    }
+    take = s->max - r->len;
+    r->truncated = 1;
   }
-  if (r->len + n + 1 > s->cap) {
+  if (r->len + take + 1 > s->cap) {
     size_t cap = s->cap ? s->cap : 16384;
-    while (cap < r->len + n + 1)
+    while (cap < r->len + take + 1)
       cap *= 2;
     char *b = realloc(r->body, cap);
     if (!b)
@@ -221,8 +249,8 @@ write_body(char *data, size_t size, size_t nmemb, void *userp)
     r->body = b;
     s->cap = cap;
   }
-  memcpy(r->body + r->len, data, n);
-  r->len += n;
+  memcpy(r->body + r->len, data, take);
+  r->len += take;
   r->body[r->len] = '\0';
   return n;
 }
@@ -232,131 +260,232 @@ read_header(char *data, size_t size, size_t nmemb, void *userp)
 {
   sink *s = userp;
   size_t n = size * nmemb;
-  if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-    long v = strtol(data + 12, NULL, 10);
-    if (v >= 0)
-      s->retry_after = v;
+  dl_http_response *r = s->resp;
+  if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+    /* A new response (after a redirect or a 100): forget the last one's. */
+    r->retry_after_ms = -1;
+    r->content_type[0] = '\0';
+  } else if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+    r->retry_after_ms = dl_http_retry_after_ms(data + 12, n - 12, dl_time_now());
   } else if (n > 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
     const char *v = data + 13;
-    while (*v == ' ')
-      v++;
-    size_t len = n - (size_t) (v - data);
-    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
+    size_t len = n - 13;
+    while (len && (*v == ' ' || *v == '\t'))
+      v++, len--;
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
       len--;
-    snprintf(s->resp->content_type, sizeof s->resp->content_type, "%.*s", (int) len, v);
+    dl_http_excerpt(r->content_type, sizeof r->content_type, v, len);
   }
   return n;
 }
 
-static void
-pause_ms(long ms)
+/* What libcurl said: its short description, and its detail when it
+   gave one ("Failed to connect to 127.0.0.1 port 1 ..."). */
+static const char *
+failure_text(CURLcode cc, const char *detail, char *buf, size_t size)
 {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  if (detail[0])
+    snprintf(buf, size, "%s (%s)", curl_easy_strerror(cc), detail);
+  else
+    snprintf(buf, size, "%s", curl_easy_strerror(cc));
+  return buf;
+}
+
+/* Milliseconds on a clock that never jumps, for deadlines. */
+static int64_t
+monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+pause_ms(int64_t ms)
+{
+  struct timespec ts = {(time_t) (ms / 1000), (long) (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
     ;
 }
 
-/* Network failures worth another attempt. */
-static int
-transient(CURLcode c)
+static void
+set_protocols(CURL *c)
 {
-  return c == CURLE_COULDNT_CONNECT || c == CURLE_OPERATION_TIMEDOUT || c == CURLE_RECV_ERROR ||
-         c == CURLE_SEND_ERROR || c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE;
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
+/* The headers of REQ: the client's own, then the request's. */
+static struct curl_slist *
+request_headers(const dl_http *h, const dl_http_request *req, int post)
+{
+  struct curl_slist *l = NULL;
+  for (struct curl_slist *a = h->headers; a; a = a->next) {
+    struct curl_slist *grown = curl_slist_append(l, a->data);
+    if (!grown)
+      goto fail;
+    l = grown;
+  }
+  if ((req->accept && append_header(&l, "Accept", req->accept))
+      || (post && req->content_type && append_header(&l, "Content-Type", req->content_type))
+      || (post && req->content_encoding
+          && append_header(&l, "Content-Encoding", req->content_encoding)))
+    goto fail;
+  if (post) {
+    /* No "Expect: 100-continue" round trip before small bodies. */
+    struct curl_slist *grown = curl_slist_append(l, "Expect:");
+    if (!grown)
+      goto fail;
+    l = grown;
+  }
+  return l;
+fail:
+  wipe_list(l);
+  return NULL;
+}
+
+int
+dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, dl_error *err)
+{
+  const char *method = req->method ? req->method : "GET";
+  int post = strcmp(method, "POST") == 0;
+  memset(resp, 0, sizeof *resp);
+  resp->retry_after_ms = -1;
+  char shown[512];
+  dl_http_redact(req->url ? req->url : "", shown, sizeof shown);
+  if (dl_http_url_check(req->url, "the URL", err)) {
+    resp->permanent = 1;
+    return DL_EINVAL;
+  }
+  struct curl_slist *headers = request_headers(h, req, post);
+  if (!headers && (h->headers || req->accept || post))
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  /* Credentials must not follow a redirect to another host. */
+  int follow = !h->credentials && !dl_http_url_has_userinfo(req->url);
+  CURL *c = h->curl;
+  char curl_error[CURL_ERROR_SIZE];
+  const dl_http_options *o = &h->opt;
+  int64_t deadline = monotonic_ms() + o->deadline_ms;
+  long backoff = o->backoff_ms;
+  int rc = DL_OK;
+  for (;;) {
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+    resp->truncated = 0;
+    resp->status = 0;
+    resp->retry_after_ms = -1;
+    resp->content_type[0] = '\0';
+    int64_t left = deadline - monotonic_ms();
+    long timeout = left < o->timeout_ms ? (long) (left > 1 ? left : 1) : o->timeout_ms;
+    sink s = {resp, 0, o->max_bytes, req->truncate_body, 0};
+    curl_error[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    if (post) {
+      curl_easy_setopt(c, CURLOPT_POST, 1L);
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->len);
+      curl_easy_setopt(c, CURLOPT_POSTREDIR, (long) CURL_REDIR_POST_ALL);
+    } else {
+      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, read_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     o->connect_timeout_ms < timeout ? o->connect_timeout_ms : timeout);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can inflate */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, (long) follow);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, DL_HTTP_USER_AGENT);
+    set_protocols(c);
+    if (o->ca_file)
+      curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->client_certificate)
+      curl_easy_setopt(c, CURLOPT_SSLCERT, o->client_certificate);
+    if (o->client_key)
+      curl_easy_setopt(c, CURLOPT_SSLKEY, o->client_key);
+    h->requests++;
+    resp->attempts++;
+    CURLcode cc = curl_easy_perform(c);
+    long status = 0;
+    if (cc == CURLE_OK)
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    resp->status = status;
+    char excerpt[161], why[CURL_ERROR_SIZE + 64];
+    dl_http_excerpt(excerpt, sizeof excerpt, resp->body, resp->len);
+    const char *s_attempts = resp->attempts == 1 ? "" : "s";
+    int retry = 0;
+    if (cc != CURLE_OK) {
+      if (s.too_big) {
+        rc = dl_fail(err, DL_ERANGE, "%s %s: the response is larger than %zu bytes (max_bytes)",
+                     method, shown, o->max_bytes);
+        resp->permanent = 1;
+        break;
+      }
+      retry = dl_http_retryable_failure(cc);
+      if (!retry) {
+        rc = dl_fail(err, DL_EHTTP, "%s %s: %s", method, shown,
+                     failure_text(cc, curl_error, why, sizeof why));
+        resp->permanent = 1;
+        break;
+      }
+    } else if ((status >= 200 && status < 300) || (status == 404 && req->not_found_ok)) {
+      break;
+    } else if (dl_http_retryable_status(status)) {
+      retry = 1;
+    } else {
+      rc = dl_fail(err, DL_EHTTP, "%s %s: HTTP %ld: %s%s", method, shown, status, excerpt,
+                   status >= 300 && status < 400 && !follow
+                     ? " (redirects are not followed when credentials are sent)" : "");
+      resp->permanent = 1;
+      break;
+    }
+    /* Worth another attempt: if the retries and the deadline allow it. */
+    int64_t wait = resp->retry_after_ms >= 0 ? resp->retry_after_ms : dl_http_jittered(backoff);
+    int spent = o->retries != DL_HTTP_RETRY_UNTIL_DEADLINE && resp->attempts > o->retries;
+    int late = monotonic_ms() + wait >= deadline;
+    if (spent || late) {
+      char deadline_note[80] = "";
+      if (late && !spent)
+        snprintf(deadline_note, sizeof deadline_note,
+                 "; the deadline (%ld ms) leaves no time for another", o->deadline_ms);
+      if (cc != CURLE_OK)
+        rc = dl_fail(err, DL_EHTTP, "%s %s: %s (after %d attempt%s%s)", method, shown,
+                     failure_text(cc, curl_error, why, sizeof why), resp->attempts, s_attempts,
+                     deadline_note);
+      else
+        rc = dl_fail(err, DL_EHTTP, "%s %s: HTTP %ld after %d attempt%s%s: %s", method, shown,
+                     status, resp->attempts, s_attempts, deadline_note, excerpt);
+      break;
+    }
+    h->retries++;
+    pause_ms(wait);
+    backoff = dl_http_backoff_next(backoff, o->max_backoff_ms);
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+  wipe_list(headers);
+  return rc;
 }
 
 int
 dl_http_get(dl_http *h, const char *url, const char *accept, dl_http_response *resp,
             dl_error *err)
 {
-  char shown[512];
-  dl_http_redact(url, shown, sizeof shown);
-  memset(resp, 0, sizeof *resp);
-  struct curl_slist *headers = NULL;
-  for (struct curl_slist *a = h->auth; a; a = a->next)
-    headers = curl_slist_append(headers, a->data);
-  char accept_header[160];
-  snprintf(accept_header, sizeof accept_header, "Accept: %s", accept ? accept : "application/json");
-  headers = curl_slist_append(headers, accept_header);
-  if (!headers)
-    return dl_fail(err, DL_ENOMEM, "out of memory");
-  CURL *c = h->curl;
-  long backoff = h->opt.backoff_ms > 0 ? h->opt.backoff_ms : 0;
-  int rc = DL_OK;
-  for (int attempt = 0;; attempt++) {
-    dl_http_response_clear(resp);
-    sink s = {resp, 0, h->opt.max_bytes, 0, -1};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, read_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->opt.timeout_ms > 0 ? h->opt.timeout_ms : 30000L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     h->opt.connect_timeout_ms > 0 ? h->opt.connect_timeout_ms : 5000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip, deflate: whatever curl has */
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "deploy-ledger/" "0.1");
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    h->requests++;
-    CURLcode cc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    resp->status = status;
-    int retry = 0;
-    if (cc != CURLE_OK) {
-      if (s.too_big) {
-        rc = dl_fail(err, DL_ERANGE, "GET %s: the response is larger than %zu bytes", shown,
-                     h->opt.max_bytes);
-        break;
-      }
-      if (!transient(cc) || attempt >= h->opt.retries) {
-        rc = dl_fail(err, DL_EHTTP, "GET %s: %s%s", shown, curl_easy_strerror(cc),
-                     attempt ? " (after retries)" : "");
-        break;
-      }
-      retry = 1;
-    } else if (status == 429 || status >= 500) {
-      if (attempt >= h->opt.retries) {
-        rc = dl_fail(err, DL_EHTTP, "GET %s: HTTP %ld after %d attempt%s: %.160s", shown, status,
-                     attempt + 1, attempt ? "s" : "", resp->body ? resp->body : "");
-        break;
-      }
-      retry = 1;
-    } else if ((status >= 200 && status < 300) || status == 404) {
-      if (!resp->body) {
-        resp->body = calloc(1, 1);
-        if (!resp->body)
-          rc = dl_fail(err, DL_ENOMEM, "out of memory");
-      }
-      break;
-    } else {
-      rc = dl_fail(err, DL_EHTTP, "GET %s: HTTP %ld: %.160s", shown, status,
-                   resp->body ? resp->body : "");
-      break;
-    }
-    if (retry) {
-      h->retries++;
-      long wait = backoff;
-      if (s.retry_after >= 0 && s.retry_after * 1000 > wait)
-        wait = s.retry_after * 1000;
-      if (wait > 30000)
-        wait = 30000;
-      pause_ms(wait);
-      backoff = backoff ? backoff * 2 : 0;
-      if (backoff > 30000)
-        backoff = 30000;
-    }
-  }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-  curl_slist_free_all(headers);
+  dl_http_request req = {.method = "GET", .url = url,
+                         .accept = accept ? accept : "application/json", .not_found_ok = 1};
+  int rc = dl_http_perform(h, &req, resp, err);
   if (rc)
     dl_http_response_clear(resp);
   return rc;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp/kv-list.h"
+
 #define SCOPE_NAME "deploy-ledger"
 #define START_MARK_NS 1000000 /* the start marker lasts a millisecond */
 
@@ -286,84 +288,30 @@ dl_deployment_spans(dl_arena *arena, const dl_deployment *d, const dl_history_en
   return DL_OK;
 }
 
+typedef struct resource_list {
+  dl_arena *arena;
+  attrs list;
+} resource_list;
+
 static int
-hex_digit(char c)
+add_resource(void *ctx, const char *key, const char *value, dl_error *err)
 {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Percent-decodes N bytes of S into a new arena string. */
-static char *
-percent_decode(dl_arena *a, const char *s, size_t n, int *bad)
-{
-  char *out = dl_arena_alloc(a, n + 1), *p = out;
-  if (!out)
-    return NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '%') {
-      int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-      int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        *bad = 1;
-        return out;
-      }
-      *p++ = (char) (hi << 4 | lo);
-      i += 2;
-    } else {
-      *p++ = s[i];
-    }
-  }
-  *p = '\0';
-  return out;
-}
-
-static const char *
-trim(const char *s, size_t *n)
-{
-  while (*n && (*s == ' ' || *s == '\t')) {
-    s++;
-    (*n)--;
-  }
-  while (*n && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
-    (*n)--;
-  return s;
+  resource_list *r = ctx;
+  const char *v = dl_arena_strdup(r->arena, value);
+  if (!v || add(r->arena, &r->list, key, dl_value_string(v)))
+    return dl_fail(err, DL_ENOMEM, "out of memory");
+  return DL_OK;
 }
 
 int
 dl_resource_attributes_parse(dl_arena *arena, const char *text, dl_resource_extra *out,
                              dl_error *err)
 {
-  attrs list = {0};
-  const char *p = text ? text : "";
-  while (*p) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t) (comma - p) : strlen(p);
-    const char *eq = memchr(p, '=', len);
-    if (len && !eq)
-      return dl_fail(err, DL_EINVAL, "OTEL_RESOURCE_ATTRIBUTES: \"%.*s\" is not key=value",
-                     (int) len, p);
-    if (len) {
-      size_t klen = (size_t) (eq - p), vlen = len - klen - 1;
-      const char *k = trim(p, &klen), *v = trim(eq + 1, &vlen);
-      int bad = 0;
-      char *key = percent_decode(arena, k, klen, &bad);
-      char *value = percent_decode(arena, v, vlen, &bad);
-      if (!key || !value)
-        return dl_fail(err, DL_ENOMEM, "out of memory");
-      if (bad || !*key)
-        return dl_fail(err, DL_EINVAL, "OTEL_RESOURCE_ATTRIBUTES: bad entry \"%.*s\"", (int) len, p);
-      if (add(arena, &list, key, dl_value_string(value)))
-        return dl_fail(err, DL_ENOMEM, "out of memory");
-    }
-    p += len + (comma ? 1 : 0);
-  }
-  out->attrs = list.kv;
-  out->n = list.n;
+  resource_list r = {arena, {0}};
+  int rc = dl_kv_list_parse(text, "OTEL_RESOURCE_ATTRIBUTES", 0, add_resource, &r, err);
+  if (rc)
+    return rc;
+  out->attrs = r.list.kv;
+  out->n = r.list.n;
   return DL_OK;
 }

@@ -121,6 +121,8 @@ test_send(receiver *r)
        && strcmp(q->content_type, "application/x-protobuf") == 0
        && strcmp(q->api_key, "s3cr3t-value") == 0 && strcmp(q->path, "/v1/traces") == 0,
      "body, content type, header and path arrive");
+  ok(q && strcmp(q->user_agent, "deploy-ledger/" PACKAGE_VERSION) == 0,
+     "the user agent carries configure's version: %s", q ? q->user_agent : "");
 
   receiver_plan(r, (planned_response){503, "busy", 0, "text/plain", NULL, 0});
   ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
@@ -163,6 +165,39 @@ test_send(receiver *r)
   ok(dl_exporter_send(e, "{}", 2, "application/json", &res, NULL) == DL_OK
        && res.rejected_spans == 2 && strcmp(res.message, "too old") == 0,
      "partial success in JSON");
+
+  /* Absurd Retry-After values: clamped, then past the deadline: no wait. */
+  static const char *const absurd[] = {"10000000000", "Fri, 31 Dec 9999 23:59:59 GMT"};
+  for (int i = 0; i < 2; i++) {
+    before = receiver_count(r);
+    receiver_plan(r, (planned_response){503, "later", 0, "text/plain", absurd[i], 0});
+    ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_EHTTP
+         && res.attempts == 1 && !res.permanent && res.retry_after_ms == 86400000L
+         && receiver_count(r) == before + 1 && strstr(err.text, "deadline"),
+       "Retry-After: %s is a day at most, past the 5 s deadline: given up at once: %s", absurd[i],
+       err.text);
+  }
+
+  /* Answers that do not decode: accepted all the same (no duplicate). */
+  receiver_plan(r, (planned_response){200, "\x0a\x05\x08", 3, "application/x-protobuf", NULL, 0});
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+       && res.rejected_spans == 0 && strstr(res.message, "does not decode")
+       && strstr(res.message, "byte"),
+     "a truncated protobuf answer: accepted, its fault noted: %s", res.message);
+  receiver_plan(r, (planned_response){200, "{\"partialSuccess\":{\"rejectedSpans\":\"-1\"}}", 0,
+                                      "application/json", NULL, 0});
+  ok(dl_exporter_send(e, "{}", 2, "application/json", &res, NULL) == DL_OK && res.rejected_spans == 0
+       && strstr(res.message, "rejectedSpans"),
+     "a JSON answer with a negative count: %s", res.message);
+  receiver_plan(r, (planned_response){200, "OK", 0, "text/plain", NULL, 0});
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+       && res.message[0] == '\0',
+     "a text/plain answer is not read");
+  static const char binary[] = "\xff\xfe\x00\x01<\xc3";
+  receiver_plan(r, (planned_response){400, binary, 6, "application/octet-stream", NULL, 0});
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_EHTTP
+       && strcmp(res.body, "??  <?") == 0 && strstr(err.text, "HTTP 400: ??  <?"),
+     "a binary 400 body is kept and shown as printable text: %s", err.text);
   dl_exporter_free(e);
 
   e = exporter_for(receiver_port(r), 1, 2000, 5000);
@@ -324,9 +359,9 @@ test_spool(void)
   dl_ledger_close(l);
   ok(dl_ledger_open(path, &l, NULL) == DL_OK, "reopen");
   ok(dl_ledger_set_attribute(l, d->id, "x", "y", DL_TIME_NONE, NULL, NULL) == DL_OK, "more history");
-  /* Spool by hand through a stage event, then flush into a 400. */
-  ok(dl_ledger_stage(l, d->id, "canary", DL_STATUS_FAILED, DL_TIME_NONE, &item, 1, NULL) == DL_OK,
-     "spooled with an event");
+  /* Spool by hand (a finished deployment takes no stage event to carry
+     it), then flush into a 400. */
+  ok(dl_ledger_spool_add(l, d->id, &item, 1, NULL) == DL_OK, "spooled by hand");
   ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.dead_lettered == 1,
      "a 400 sends it to the dead letters");
   ok(dl_ledger_spool_list(l, 1, &items, &n, NULL) == DL_OK && n == 1 && items[0].http_status == 400
@@ -352,6 +387,69 @@ test_spool(void)
   dl_ledger_close(l);
 }
 
+/* An endpoint with user information: it reaches the collector (as basic
+   credentials) but no message, stored error or dead letter shows it. */
+static void
+test_credentials_in_endpoint(void)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/credentials.db", dir);
+  dl_ledger *l;
+  ok(dl_ledger_open(path, &l, NULL) == DL_OK, "a ledger");
+  receiver *probe = receiver_start(0);
+  int port = receiver_port(probe);
+  receiver_stop(probe);
+  dl_exporter_config c = {0};
+  char url[160];
+  snprintf(url, sizeof url, "http://bob:hunter2@127.0.0.1:%d/v1/traces", port);
+  c.endpoint = url;
+  c.timeout_ms = 300;
+  c.deadline_ms = 300;
+  c.initial_backoff_ms = 20;
+  dl_exporter *e;
+  ok(dl_exporter_new(&c, &e, NULL) == DL_OK, "an exporter whose endpoint holds a password");
+  dl_deployment *d = new_deployment("v9");
+  dl_arena a = DL_ARENA_INIT;
+  dl_export_request req;
+  uint8_t *body;
+  size_t len;
+  const char *type;
+  if (dl_deployment_spans(&a, d, NULL, 0, DL_PART_START, NULL, NULL, 0, NULL, &req, NULL)
+      || dl_exporter_encode(e, &req, &body, &len, &type, NULL))
+    abort();
+  dl_spool_item item = {body, len, 1, type};
+  ok(dl_ledger_record(l, d, NULL, &item, 1, NULL) == DL_OK, "recorded, its span spooled");
+  dl_flush_stats st;
+  dl_send_result res = {0};
+  dl_error err = {0};
+  ok(dl_exporter_send(e, body, len, type, &res, &err) == DL_EHTTP && strstr(res.message, "127.0.0.1")
+       && !strstr(res.message, "hunter2") && !strstr(res.message, "bob") && !strstr(err.text, "hunter2"),
+     "collector down: the failure names the host only: %s", res.message);
+  ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.retry_later == 1, "flush keeps it");
+  dl_spool_entry *items;
+  size_t n;
+  int listed = dl_ledger_spool_list(l, 0, &items, &n, NULL) == DL_OK && n == 1;
+  const char *stored = listed && items[0].last_error ? items[0].last_error : "";
+  ok(listed && strstr(stored, "127.0.0.1") && !strstr(stored, "hunter2") && !strstr(stored, "bob"),
+     "the stored error has no credentials: %s", stored);
+  dl_spool_entries_free(items, n);
+  receiver *r = receiver_start(port);
+  receiver_plan(r, (planned_response){401, "who are you", 0, "text/plain", NULL, 0});
+  ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.dead_lettered == 1,
+     "a 401: a dead letter");
+  listed = dl_ledger_spool_list(l, 1, &items, &n, NULL) == DL_OK && n == 1;
+  stored = listed && items[0].reason ? items[0].reason : "";
+  ok(listed && strstr(stored, "HTTP 401") && !strstr(stored, "hunter2") && !strstr(stored, "bob"),
+     "its reason has no credentials either: %s", stored);
+  dl_spool_entries_free(items, n);
+  receiver_stop(r);
+  free(body);
+  dl_arena_free(&a);
+  dl_deployment_free(d);
+  dl_exporter_free(e);
+  dl_ledger_close(l);
+}
+
 int
 main(void)
 {
@@ -364,6 +462,7 @@ main(void)
     test_send(r);
   receiver_stop(r);
   test_spool();
+  test_credentials_in_endpoint();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0)

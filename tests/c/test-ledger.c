@@ -104,6 +104,10 @@ test_record_and_find(dl_ledger *l)
   ok(dl_ledger_record(l, d, NULL, NULL, 0, &err) == DL_EINVAL && strstr(err.text, "already"),
      "the same id twice refused: %s", err.text);
 
+  /* A stage while the deployment runs (after it finishes, one is refused). */
+  ok(dl_ledger_stage(l, d->id, "us-east-1", DL_STATUS_SUCCEEDED, T0 + H / 2, NULL, 0, NULL) == DL_OK,
+     "stage event");
+
   /* Transitions */
   dl_deployment *updated = NULL;
   ok(dl_ledger_transition(l, d->id, DL_STATUS_SUCCEEDED, T0 + H, "alice", "all green", NULL, 0,
@@ -127,30 +131,111 @@ test_record_and_find(dl_ledger *l)
        && strcmp(dl_deployment_attribute(found, "team"), "checkout") == 0,
      "attribute change appended and applied");
   dl_deployment_free(found);
-  ok(dl_ledger_stage(l, d->id, "us-east-1", DL_STATUS_SUCCEEDED, T0 + H / 2, NULL, 0, NULL) == DL_OK,
-     "stage event");
-
   dl_history_entry *h = NULL;
   size_t n = 0;
   ok(dl_ledger_history(l, d->id, &h, &n, &err) == DL_OK, "history");
-  is_int(n, 6, "created, attribute, two statuses, attribute, stage: all kept");
+  is_int(n, 6, "created, attribute, stage, two statuses, attribute: all kept");
   if (n == 6) {
     is_int(h[0].kind, DL_HISTORY_CREATED, "first: created");
     is_int(h[0].status, DL_STATUS_IN_PROGRESS, "created in progress");
     is_int(h[1].kind, DL_HISTORY_ATTRIBUTE, "then the initial attribute");
-    is_int(h[2].status, DL_STATUS_SUCCEEDED, "then succeeded");
-    is_str(h[2].actor, "alice", "with its actor");
-    is_str(h[2].reason, "all green", "and reason");
-    is_int(h[3].status, DL_STATUS_ROLLED_BACK, "then rolled back");
-    is_int(h[3].at, T0 + 3 * H, "at its time");
-    is_str(h[4].value, "checkout", "attribute change");
-    is_int(h[5].kind, DL_HISTORY_STAGE, "stage");
-    is_str(h[5].key, "us-east-1", "stage name");
+    is_int(h[2].kind, DL_HISTORY_STAGE, "stage");
+    is_str(h[2].key, "us-east-1", "stage name");
+    is_int(h[3].status, DL_STATUS_SUCCEEDED, "then succeeded");
+    is_str(h[3].actor, "alice", "with its actor");
+    is_str(h[3].reason, "all green", "and reason");
+    is_int(h[4].status, DL_STATUS_ROLLED_BACK, "then rolled back");
+    is_int(h[4].at, T0 + 3 * H, "at its time");
+    is_str(h[5].value, "checkout", "attribute change");
   } else {
     tap_skip(11, "history length differs");
   }
   dl_history_free(h, n);
   dl_deployment_free(d);
+}
+
+/* Regions and stages follow the lifecycle; a finished deployment takes
+   none. */
+static void
+test_stages(dl_ledger *l)
+{
+  dl_error err;
+  char *id = record(l, "stages", "production", "1", T0, DL_STATUS_IN_PROGRESS, DL_TIME_NONE,
+                    DL_TIME_NONE);
+  ok(dl_ledger_stage(l, id, "eu-west-1", DL_STATUS_IN_PROGRESS, T0 + 1, NULL, 0, &err) == DL_OK,
+     "a stage's first event: in-progress");
+  ok(dl_ledger_stage(l, id, "eu-west-1", DL_STATUS_IN_PROGRESS, T0 + 2, NULL, 0, &err)
+       == DL_ETRANSITION && strstr(err.text, "eu-west-1") && strstr(err.text, "from in-progress to in-progress"),
+     "in-progress again refused naming the stage: %s", err.text);
+  ok(dl_ledger_stage(l, id, "eu-west-1", DL_STATUS_SUCCEEDED, T0 + 3, NULL, 0, &err) == DL_OK,
+     "in-progress -> succeeded");
+  ok(dl_ledger_stage(l, id, "eu-west-1", DL_STATUS_FAILED, T0 + 4, NULL, 0, &err) == DL_ETRANSITION
+       && strstr(err.text, "from succeeded to failed"), "succeeded -> failed refused: %s", err.text);
+  ok(dl_ledger_stage(l, id, "eu-west-1", DL_STATUS_ROLLED_BACK, T0 + 5, NULL, 0, &err) == DL_OK,
+     "succeeded -> rolled-back");
+  ok(dl_ledger_stage(l, id, "us-east-1", DL_STATUS_FAILED, T0 + 6, NULL, 0, &err) == DL_OK,
+     "another stage has its own lifecycle: first event failed");
+  ok(dl_ledger_stage(l, id, "migrate", DL_STATUS_SUCCEEDED, T0 - 1, NULL, 0, &err) == DL_EINVAL
+       && strstr(err.text, "before the deployment started"), "a stage before the start refused: %s",
+     err.text);
+  ok(dl_ledger_transition(l, id, DL_STATUS_FAILED, T0 + 7, NULL, NULL, NULL, 0, NULL, &err) == DL_OK,
+     "finish the deployment");
+  ok(dl_ledger_stage(l, id, "ap-south-1", DL_STATUS_SUCCEEDED, T0 + 8, NULL, 0, &err)
+       == DL_ETRANSITION && strstr(err.text, "finished (failed") && strstr(err.text, "ap-south-1"),
+     "a stage after the finish refused: %s", err.text);
+  dl_history_entry *h = NULL;
+  size_t n = 0;
+  ok(dl_ledger_history(l, id, &h, &n, &err) == DL_OK && n == 6,
+     "refused stages left no trace: created, 4 stages, failed (%zu)", n);
+  dl_history_free(h, n);
+  free(id);
+}
+
+/* A previous version defaults to the last one that succeeded before, in
+   the same service and environment. */
+static void
+test_previous_version(dl_ledger *l)
+{
+  dl_error err;
+  char *v;
+  char *ids[5];
+  ids[0] = record(l, "prev", "production", "1.0", T0, DL_STATUS_SUCCEEDED, T0 + 1, DL_TIME_NONE);
+  ids[1] = record(l, "prev", "production", "1.1", T0 + H, DL_STATUS_FAILED, T0 + H + 1, DL_TIME_NONE);
+  ids[2] = record(l, "prev", "staging", "1.2", T0 + 2 * H, DL_STATUS_SUCCEEDED, T0 + 2 * H + 1,
+                  DL_TIME_NONE);
+  ids[3] = record(l, "prev", "production", "1.3", T0 + 3 * H, DL_STATUS_IN_PROGRESS, DL_TIME_NONE,
+                  DL_TIME_NONE);
+  ok(dl_ledger_last_succeeded_version(l, "prev", "production", DL_TIME_NONE, &v, &err) == DL_OK
+       && v && strcmp(v, "1.0") == 0,
+     "last succeeded in production: 1.0, not the failed 1.1, staging's 1.2 or running 1.3");
+  free(v);
+  dl_deployment *d = NULL;
+  ok(dl_ledger_find(l, ids[1], &d, NULL) == DL_OK && d->previous_version
+       && strcmp(d->previous_version, "1.0") == 0, "1.1 recorded with previous version 1.0");
+  dl_deployment_free(d);
+  ok(dl_ledger_find(l, ids[3], &d, NULL) == DL_OK && d->previous_version
+       && strcmp(d->previous_version, "1.0") == 0, "1.3 too: 1.1 failed");
+  dl_deployment_free(d);
+  ok(dl_ledger_find(l, ids[2], &d, NULL) == DL_OK && !d->previous_version,
+     "staging's first deployment has none");
+  dl_deployment_free(d);
+  ok(dl_ledger_transition(l, ids[3], DL_STATUS_SUCCEEDED, T0 + 4 * H, NULL, NULL, NULL, 0, NULL, &err)
+       == DL_OK, "1.3 succeeds");
+  ids[4] = record(l, "prev", "production", "0.9", T0 - H, DL_STATUS_SUCCEEDED, T0 - H + 1,
+                  DL_TIME_NONE);
+  ok(dl_ledger_find(l, ids[4], &d, NULL) == DL_OK && !d->previous_version,
+     "an import earlier than every other has none");
+  dl_deployment_free(d);
+  ok(dl_ledger_last_succeeded_version(l, "prev", "production", T0 + 3 * H, &v, &err) == DL_OK
+       && v && strcmp(v, "1.0") == 0, "before 1.3 started: 1.0");
+  free(v);
+  ok(dl_ledger_last_succeeded_version(l, "prev", "production", DL_TIME_NONE, &v, &err) == DL_OK
+       && v && strcmp(v, "1.3") == 0, "now: 1.3");
+  free(v);
+  ok(dl_ledger_last_succeeded_version(l, "nothing", "production", DL_TIME_NONE, &v, &err) == DL_OK
+       && v == NULL, "a service never deployed: NULL");
+  for (int i = 0; i < 5; i++)
+    free(ids[i]);
 }
 
 static void
@@ -396,6 +481,35 @@ test_bad_files(void)
      err.text);
 }
 
+/* What only reads a ledger never creates one. */
+static void
+test_open_without_create(void)
+{
+  dl_ledger *l = NULL;
+  dl_error err;
+  struct stat st;
+  const char *missing = path_in_dir("typo/ledger.db");
+  ok(dl_ledger_open_flags(missing, 0, &l, &err) == DL_ESTORAGE && !l
+       && strstr(err.text, missing) && strstr(err.text, "does not exist"),
+     "a missing directory is an error naming the path: %s", err.text);
+  ok(stat(path_in_dir("typo"), &st) != 0, "and the directory was not created");
+  const char *absent = path_in_dir("absent.db");
+  ok(dl_ledger_open_flags(absent, 0, &l, &err) == DL_ESTORAGE && strstr(err.text, absent),
+     "a missing file too: %s", err.text);
+  ok(stat(absent, &st) != 0, "and the file was not created");
+  const char *empty = path_in_dir("empty.db");
+  write_file(empty, "");
+  ok(dl_ledger_open_flags(empty, 0, &l, &err) == DL_ESTORAGE && strstr(err.text, "empty"),
+     "an empty file is not a ledger yet: %s", err.text);
+  ok(stat(empty, &st) == 0 && st.st_size == 0, "and stays empty");
+  ok(dl_ledger_open_flags(absent, DL_LEDGER_CREATE, &l, &err) == DL_OK,
+     "with DL_LEDGER_CREATE it is created");
+  dl_ledger_close(l);
+  l = NULL;
+  ok(dl_ledger_open_flags(absent, 0, &l, &err) == DL_OK, "and then opens without it");
+  dl_ledger_close(l);
+}
+
 static void
 test_migration(void)
 {
@@ -468,6 +582,8 @@ main(void)
   test_record_and_find(l);
   test_queries(l);
   test_spool(l);
+  test_stages(l);
+  test_previous_version(l);
   sqlite3 *raw;
   sqlite3_open(path_in_dir("sub/dir/ledger.db"), &raw);
   ok(sqlite3_exec(raw, "DELETE FROM history", NULL, NULL, NULL) != SQLITE_OK
@@ -492,6 +608,7 @@ main(void)
 
   test_dora();
   test_bad_files();
+  test_open_without_create();
   test_migration();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -47,6 +47,9 @@ static struct {
   int recorded;     /* answer trace queries with corpus files */
   int requests;
   char auth[160];   /* the last Authorization header */
+  char user_agent[160]; /* the last User-Agent header */
+  int redirect;     /* answer /api/services with a redirect to /api/services-moved */
+  char moved_auth[160]; /* the Authorization header that came to /api/services-moved */
   char log[64][300]; /* the trace queries: path?query */
   int n_log;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -268,6 +271,11 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
   srv.requests++;
   const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
   snprintf(srv.auth, sizeof srv.auth, "%s", auth ? auth : "");
+  const char *agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
+  snprintf(srv.user_agent, sizeof srv.user_agent, "%s", agent ? agent : "");
+  if (strcmp(url, "/api/services-moved") == 0)
+    snprintf(srv.moved_auth, sizeof srv.moved_auth, "%s", auth ? auth : "");
+  int redirect = srv.redirect;
   int fail = srv.fail_first > 0;
   if (fail)
     srv.fail_first--;
@@ -302,7 +310,15 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
     free(b);
     return ret;
   }
-  if (strcmp(url, "/api/services") == 0 && mode == MODE_V1) {
+  if (strcmp(url, "/api/services") == 0 && mode == MODE_V1 && redirect) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Location", "/api/services-moved");
+    ret = MHD_queue_response(c, 302, r);
+    MHD_destroy_response(r);
+    return ret;
+  }
+  if ((strcmp(url, "/api/services") == 0 || strcmp(url, "/api/services-moved") == 0)
+      && mode == MODE_V1) {
     const char *b = "{\"data\":[\"postgres\",\"orders\"],\"total\":2,\"limit\":0,\"offset\":0,\"errors\":null}";
     return answer(c, 200, b, strlen(b), "application/json");
   }
@@ -388,10 +404,10 @@ reset(int mode)
 {
   pthread_mutex_lock(&srv.lock);
   srv.mode = mode;
-  srv.fail_first = srv.slow_ms = srv.not_json = srv.recorded = 0;
+  srv.fail_first = srv.slow_ms = srv.not_json = srv.recorded = srv.redirect = 0;
   srv.fail_status = 500;
   srv.requests = srv.n_log = 0;
-  srv.auth[0] = '\0';
+  srv.auth[0] = srv.user_agent[0] = srv.moved_auth[0] = '\0';
   pthread_mutex_unlock(&srv.lock);
 }
 
@@ -479,16 +495,27 @@ test_jaeger(void)
     dl_trace_set_free(set);
   }
 
-  /* A 500 then success; a 429 with Retry-After; persistent 503. */
+  /* A 503 then success; a 500 is final; a 429 with Retry-After;
+     persistent 503. */
   set = dl_trace_set_new();
   reset(MODE_V1);
   srv.fail_first = 1;
+  srv.fail_status = 503;
   options(&h, &q, 1);
   q.api = DL_JAEGER_API_V1;
-  is_int(dl_jaeger_fetch(set, &q, &h, NULL, &st, &err), DL_OK, "500 then success");
+  is_int(dl_jaeger_fetch(set, &q, &h, NULL, &st, &err), DL_OK, "503 then success");
   is_int(st.retries, 1, "one retry");
   is_int(st.requests, 2, "two requests");
   is_int(st.traces, 6, "the hour's six traces");
+  is_str(srv.user_agent, "deploy-ledger/" PACKAGE_VERSION, "the user agent carries configure's version");
+  reset(MODE_V1);
+  srv.fail_first = 1;
+  dl_trace_set *none = dl_trace_set_new();
+  is_int(dl_jaeger_fetch(none, &q, &h, NULL, &st, &err), DL_EHTTP, "a 500 is final");
+  ok(st.requests == 1 && st.retries == 0 && strstr(err.text, "HTTP 500: ")
+       && strstr(err.text, "storage unavailable"),
+     "not retried (the one retry policy: 429, 502, 503, 504): %s", err.text);
+  dl_trace_set_free(none);
   reset(MODE_V1);
   srv.fail_first = 2;
   srv.fail_status = 429;
@@ -526,6 +553,9 @@ test_jaeger(void)
   dead.url = "http://127.0.0.1:1";
   h.retries = 0;
   is_int(dl_jaeger_fetch(set, &dead, &h, NULL, &st, &err), DL_EHTTP, "connection refused");
+  dead.url = "file:///etc/passwd";
+  is_int(dl_jaeger_fetch(set, &dead, &h, NULL, &st, &err), DL_EINVAL, "a file:// URL is refused");
+  ok(strstr(err.text, "http:// or https://") && st.requests == 0, "before any request: %s", err.text);
 
   /* Arguments. */
   dl_trace_query bad = q;
@@ -581,6 +611,26 @@ test_credentials(void)
   is_str(srv.auth, "Basic YWxpY2U6cGE1NXdvcmQ=", "Authorization: Basic from DL_TEST_USER/PASSWORD");
   unsetenv("DL_TEST_USER");
   unsetenv("DL_TEST_PASSWORD");
+
+  /* Redirects: followed without credentials, refused with them. */
+  char **names;
+  size_t n;
+  reset(MODE_V1);
+  srv.redirect = 1;
+  options(&h, &q, 1);
+  is_int(dl_jaeger_services(base_url, DL_JAEGER_API_V1, &h, &names, &n, &err), DL_OK,
+         "a redirect is followed when no credentials are sent");
+  ok(n == 2 && strcmp(names[0], "orders") == 0, "the services from where it pointed");
+  dl_string_list_free(names, n);
+  setenv("DEPLOY_LEDGER_JAEGER_TOKEN", "s3cr3t-t0ken", 1);
+  reset(MODE_V1);
+  srv.redirect = 1;
+  is_int(dl_jaeger_services(base_url, DL_JAEGER_API_V1, &h, &names, &n, &err), DL_EHTTP,
+         "with a bearer token it is not");
+  ok(strstr(err.text, "HTTP 302") && strstr(err.text, "not followed when credentials are sent")
+       && srv.moved_auth[0] == '\0' && !strstr(err.text, "s3cr3t"),
+     "the token never reaches the other place: %s", err.text);
+  unsetenv("DEPLOY_LEDGER_JAEGER_TOKEN");
 
   /* Credentials in the URL itself are not shown either. */
   char url[128];

@@ -99,24 +99,38 @@ test_tracestate(void)
     {"rojo=1,,congo=2", "rojo=1,congo=2", "empty member ignored"},
     {" \t,rojo=1, ,\t", "rojo=1", "blank members ignored"},
     {"", "", "empty header is valid"},
-    {"fw529a3039@dt=1", "fw529a3039@dt=1", "multi-tenant key tenant@system"},
-    {"0tenant@vendor=1", "0tenant@vendor=1", "tenant id may start with a digit"},
+    /* Keys by the current Level 2 text (w3c/trace-context spec/,
+       "Tracestate Header" > "list-members" > "Key"):
+       key = ( lcalpha / DIGIT ) 0*255( keychar ), keychar = lcalpha / DIGIT
+       / "_" / "-" / "*" / "/" / "@".  The tenant@system split is gone. */
+    {"fw529a3039@dt=1", "fw529a3039@dt=1", "Key: a former multi-tenant key is still a key"},
+    {"0tenant@vendor=1", "0tenant@vendor=1", "Key: may start with a digit"},
+    {"0rojo=1", "0rojo=1", "Key: a key without '@' may start with a digit too"},
+    {"foo@=1", "foo@=1", "Key: may end with '@' (foo@)"},
+    {"foo@@bar=1", "foo@@bar=1", "Key: '@' may repeat (foo@@bar)"},
+    {"a@b@c=1", "a@b@c=1", "Key: several '@' (a@b@c)"},
+    {"t@0vendor=1", "t@0vendor=1", "Key: a digit may follow '@'"},
+    {"t@abcdefghijklmno=1", "t@abcdefghijklmno=1", "Key: no 14-character limit after '@'"},
     {"a_b-c*d/e=1", "a_b-c*d/e=1", "key with every allowed punctuation"},
     {"k=v with spaces", "k=v with spaces", "spaces inside a value"},
     {"k=!\"#$%&'()*+-./:;<>?@[]^_`{|}~", "k=!\"#$%&'()*+-./:;<>?@[]^_`{|}~",
      "value with every allowed punctuation"},
-    {"Rojo=1", NULL, "upper-case key"},
-    {"0rojo=1", NULL, "simple key starting with a digit"},
+    {"Rojo=1", NULL, "Key: upper-case letter"},
+    {"@vendor=1", NULL, "Key: may not begin with '@'"},
+    {"_rojo=1", NULL, "Key: may not begin with '_'"},
+    {"ro.jo=1", NULL, "Key: '.' is not a keychar"},
     {"rojo", NULL, "member without '='"},
     {"rojo=", NULL, "empty value"},
     {"rojo=a,b", NULL, "member without '=' after a comma"},
     {"rojo=a=b", NULL, "'=' in a value"},
-    {"rojo=1,rojo=2", NULL, "duplicate key"},
-    {"t@0vendor=1", NULL, "system id starting with a digit"},
-    {"t@abcdefghijklmno=1", NULL, "system id of 15 characters"},
-    {"@vendor=1", NULL, "empty tenant id"},
-    {"tenant@=1", NULL, "empty system id"},
-    {"a@b@c=1", NULL, "two '@' in a key"},
+    /* "Combined Header Value" and "Mutating the tracestate Field": a
+       received list with a repeated key is not invalid; the first
+       occurrence (the most recent position) is kept. */
+    {"rojo=1,rojo=2", "rojo=1", "duplicate key: the first occurrence kept"},
+    {"congo=a,rojo=1,congo=b,rojo=2,verde=3", "congo=a,rojo=1,verde=3",
+     "duplicates dropped, order of the rest kept"},
+    {"rojo=1,rojo=a=b", NULL, "a duplicate is still checked by the grammar"},
+    {"k=a\nb", NULL, "Value: newline inside a value"},
     {"k=caf\xc3\xa9", NULL, "non-ASCII value"},
     {"k=a\tb", NULL, "tab inside a value"},
   };
@@ -133,16 +147,29 @@ test_tracestate(void)
   memset(key, 'a', 256);
   key[256] = '\0';
   snprintf(text, sizeof text, "%s=1", key);
-  ok(roundtrip_tracestate(text, out) != NULL, "256-character simple key valid");
+  ok(roundtrip_tracestate(text, out) != NULL, "Key: 256 characters valid");
   key[256] = 'a';
   key[257] = '\0';
   snprintf(text, sizeof text, "%s=1", key);
-  ok(roundtrip_tracestate(text, out) == NULL, "257-character simple key invalid");
-  memset(key, 't', 241);
-  snprintf(text, sizeof text, "%.241s@abcdefghijklmn=1", key);
-  ok(roundtrip_tracestate(text, out) != NULL, "241-character tenant, 14-character system");
-  snprintf(text, sizeof text, "%.242s@vendor=1", key);
-  ok(roundtrip_tracestate(text, out) == NULL, "242-character tenant invalid");
+  ok(roundtrip_tracestate(text, out) == NULL, "Key: 257 characters invalid");
+  /* The old 241-character tenant and 14-character system limits are gone:
+     only the key's 256 characters count. */
+  memset(key, 't', 250);
+  snprintf(text, sizeof text, "%.249s@vendor=1", key);
+  ok(roundtrip_tracestate(text, out) != NULL, "Key: 249 characters, '@', 6 more (256) valid");
+  snprintf(text, sizeof text, "%.250s@vendor=1", key);
+  ok(roundtrip_tracestate(text, out) == NULL, "Key: 250 characters, '@', 6 more (257) invalid");
+  ok(dl_tracestate_key_valid("9@", 2) && !dl_tracestate_key_valid("", 0)
+       && !dl_tracestate_key_valid("@", 1), "Key: one or more characters, not beginning with '@'");
+  {
+    dl_error err;
+    dl_tracestate ts1;
+    ok(dl_tracestate_parse("ci=a\nEVIL=1", 11, &ts1, &err) == DL_EINVAL
+         && !strchr(err.text, '\n') && strstr(err.text, "\"ci\""),
+       "an error names the key and never carries a newline: %s", err.text);
+    ok(dl_tracestate_parse("x\ny", 3, &ts1, &err) == DL_EINVAL && !strchr(err.text, '\n')
+         && strstr(err.text, "x?y"), "a member without '=' is shown with '?' for control characters");
+  }
   memset(key, 'v', 257);
   snprintf(text, sizeof text, "k=%.256s", key);
   ok(dl_tracestate_value_valid(text + 2, 256), "256-character value valid");
@@ -155,7 +182,18 @@ test_tracestate(void)
   for (int i = 0; i < 33; i++)
     pos += (size_t) snprintf(many + pos, sizeof many - pos, "%sk%d=%d", i ? "," : "", i, i);
   dl_tracestate ts;
-  ok(dl_tracestate_parse(many, pos, &ts, NULL) == DL_EINVAL, "33 members invalid");
+  ok(dl_tracestate_parse(many, pos, &ts, NULL) == DL_EINVAL, "list: 33 members invalid");
+  {
+    /* "list": at most 32 list-members in the header; a repeated key is a
+       member of the header too. */
+    char dup[1024];
+    size_t dpos = 0;
+    for (int i = 0; i < 33; i++)
+      dpos += (size_t) snprintf(dup + dpos, sizeof dup - dpos, "%sk%d=%d", i ? "," : "",
+                                i == 32 ? 0 : i, i);
+    ok(dl_tracestate_parse(dup, dpos, &ts, NULL) == DL_EINVAL,
+       "list: 33 members of which one repeats a key invalid");
+  }
   char *last = strrchr(many, ',');
   ok(dl_tracestate_parse(many, (size_t) (last - many), &ts, NULL) == DL_OK && ts.count == 32,
      "32 members valid");

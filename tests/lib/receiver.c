@@ -79,6 +79,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     copy_header(c, "Content-Type", q->content_type, sizeof q->content_type);
     copy_header(c, "Content-Encoding", q->content_encoding, sizeof q->content_encoding);
     copy_header(c, "x-api-key", q->api_key, sizeof q->api_key);
+    copy_header(c, "User-Agent", q->user_agent, sizeof q->user_agent);
     snprintf(q->path, sizeof q->path, "%s", url);
     if (strcmp(q->content_encoding, "gzip") == 0)
       inflate_gzip(q, u->data, u->len);

@@ -20,6 +20,7 @@ typedef struct received_request {
   char content_type[128];
   char content_encoding[32];
   char api_key[128];       /* the x-api-key header */
+  char user_agent[128];
   char path[256];
 } received_request;
 

@@ -5,6 +5,7 @@
              (srfi srfi-1)
              (srfi srfi-64)
              (rnrs bytevectors)
+             (ice-9 control)
              (deploy-ledger core errors)
              (deploy-ledger core types)
              (deploy-ledger integrations tracing)
@@ -34,7 +35,67 @@
   (lambda (e) (string-contains (deploy-ledger-error-message e) "grpc"))
   (make-otlp-exporter #:protocol "grpc"))
 
+
+;; One configuration path: a keyword and its variable parse alike.
+(define (error-message thunk)
+  "The message of the deploy-ledger error THUNK raises, or #f."
+  (call/ec (lambda (return)
+             (with-exception-handler
+                 (lambda (e) (return (and (deploy-ledger-error? e) (deploy-ledger-error-message e))))
+               (lambda () (thunk) #f)))))
+(define keyword-error (error-message (lambda () (make-otlp-exporter #:compression "gzpi"))))
+(test-assert "#:compression \"gzpi\" names the value and the valid ones"
+  (and keyword-error (string-contains keyword-error "\"gzpi\"")
+       (string-contains keyword-error "gzip")))
+(setenv "OTEL_EXPORTER_OTLP_COMPRESSION" "gzpi")
+(define variable-error (error-message (lambda () (make-otlp-exporter))))
+(unsetenv "OTEL_EXPORTER_OTLP_COMPRESSION")
+(test-equal "OTEL_EXPORTER_OTLP_COMPRESSION=gzpi gives the same error, the variable named"
+  (string-append "OTEL_EXPORTER_OTLP_COMPRESSION: " keyword-error)
+  variable-error)
+(test-raises "a file:// endpoint is refused"
+  (lambda (e) (string-contains (deploy-ledger-error-message e) "file:///etc/passwd"))
+  (make-otlp-exporter #:endpoint "file:///etc/passwd"))
+(test-raises "a timeout that is not whole milliseconds is refused"
+  (lambda (e) (string-contains (deploy-ledger-error-message e) "timeout \"2.5\""))
+  (make-otlp-exporter #:timeout 2.5))
+(test-raises "an unknown setting is named"
+  (lambda (e) (string-contains (deploy-ledger-error-message e) "\"colour\""))
+  ((@@ (deploy-ledger export) %exporter-new) '((colour . "blue"))))
+(test-assert "headers as OTEL text too, values redacted"
+  (let ((t (otlp-exporter-description
+            (make-otlp-exporter #:endpoint endpoint #:headers "x-token=s%3Dcret"))))
+    (and (string-contains t "x-token=<redacted>") (not (string-contains t "cret")))))
+(test-assert "credentials in the endpoint are never described"
+  (let ((t (otlp-exporter-description
+            (make-otlp-exporter #:endpoint (string-append "http://bob:hunter2@127.0.0.1:"
+                                                          (number->string free-port)
+                                                          "/v1/traces")))))
+    (and (string-contains t "endpoint=http://127.0.0.1:") (not (string-contains t "hunter2"))
+         (not (string-contains t "bob")))))
+
 (define d (make-deployment-event #:service-name "checkout" #:version "v5" #:status 'in-progress))
+
+;; Resource attributes from the environment and from the keyword both
+;; reach the exported resource; the deployment's service.name stays.
+(setenv "OTEL_RESOURCE_ATTRIBUTES" "team=payments,service.name=not-this")
+(define with-resource
+  (make-otlp-exporter #:endpoint endpoint #:protocol "http/json"
+                      #:resource-attributes '(("tier" . "gold") ("region.group" . "eu,west"))))
+(unsetenv "OTEL_RESOURCE_ATTRIBUTES")
+(define exported-json
+  (utf8->string (first (deployment-span-payload with-resource d #:part 'start))))
+(test-assert "team from OTEL_RESOURCE_ATTRIBUTES is exported"
+  (string-contains exported-json "{\"key\":\"team\",\"value\":{\"stringValue\":\"payments\"}}"))
+(test-assert "tier and region.group from #:resource-attributes are exported"
+  (and (string-contains exported-json "{\"key\":\"tier\",\"value\":{\"stringValue\":\"gold\"}}")
+       (string-contains exported-json "\"stringValue\":\"eu,west\"")))
+(test-assert "service.name stays the deployment's"
+  (and (string-contains exported-json "\"stringValue\":\"checkout\"")
+       (not (string-contains exported-json "not-this"))))
+(test-assert "the description lists them"
+  (string-contains (otlp-exporter-description with-resource) "resource tier=gold"))
+
 (define payload (deployment-span-payload exporter d #:part 'start))
 (test-assert "a start payload is a bytevector" (bytevector? (first payload)))
 (test-equal "protobuf by default" "application/x-protobuf" (second payload))

@@ -35,6 +35,8 @@
 (test-equal "found has the same span" (create-deployment-span event) (create-deployment-span found))
 (test-eq "unknown id gives #f" #f (find-deployment ledger "ffffffff"))
 
+;; A stage while it runs; after the finish one is refused (below).
+(record-stage! ledger recorded "us-east-1" 'succeeded #:at "2024-01-15T10:40:00Z")
 (define finished (update-deployment-status! ledger recorded 'succeeded
                                             #:at "2024-01-15T10:45:00Z"
                                             #:actor "alice" #:reason "green"))
@@ -51,12 +53,16 @@
   (update-deployment-status! ledger recorded 'done))
 
 (set-deployment-attribute! ledger recorded "ticket" "OPS-1")
-(record-stage! ledger recorded "us-east-1" 'succeeded #:at "2024-01-15T10:40:00Z")
+(test-raises "a stage after the finish is an invalid transition naming the stage"
+  (lambda (e) (and (eq? 'invalid-transition (deploy-ledger-error-code e))
+                   (string-contains (deploy-ledger-error-message e) "eu-west-1")
+                   (string-contains (deploy-ledger-error-message e) "finished")))
+  (record-stage! ledger recorded "eu-west-1" 'succeeded #:at "2024-01-15T10:50:00Z"))
 (define history (deployment-history ledger recorded))
-(test-equal "history kinds in order" '(created attribute status attribute stage)
+(test-equal "history kinds in order" '(created attribute stage status attribute)
   (map (lambda (e) (assq-ref e 'kind)) history))
 (test-equal "the transition's actor and reason" '("alice" . "green")
-  (let ((e (third history))) (cons (assq-ref e 'actor) (assq-ref e 'reason))))
+  (let ((e (fourth history))) (cons (assq-ref e 'actor) (assq-ref e 'reason))))
 
 (for-each (lambda (i)
             (record-deployment!
@@ -87,6 +93,14 @@
 (test-equal "DORA: no failures" 0.0 (assq-ref (car dora) 'change-failure-rate))
 (test-equal "DORA: frequency over 30 days" (/ 1.0 30) (assq-ref (car dora) 'deployments-per-day))
 (test-equal "empty spool" '() (spool-entries ledger))
+(test-equal "last succeeded version of checkout in production" "v2"
+  (last-succeeded-version ledger "checkout" "production"))
+(test-equal "none before it started" #f
+  (last-succeeded-version ledger "checkout" "production" #:before "2024-01-15T10:30:00Z"))
+(test-equal "a new deployment replaces it by default" "v2"
+  (deployment-event-previous-version
+   (record-deployment! ledger (make-deployment-event #:service-name "checkout" #:version "v3"
+                                                     #:started "2024-03-01T00:00:00Z"))))
 
 (close-ledger ledger)
 (test-assert "closed" (not (ledger-open? ledger)))
@@ -97,7 +111,7 @@
   (lambda (e) (and (eq? 'closed (deploy-ledger-error-code e))
                    (string-contains (deploy-ledger-error-message e) "closed")))
   (deployments ledger))
-(test-equal "call-with-ledger closes after" 7
+(test-equal "call-with-ledger closes after" 8
   (call-with-ledger (lambda (l) (length (deployments l))) path))
 
 (call-with-output-file (string-append dir "/notes.txt")
@@ -108,6 +122,15 @@
   (open-ledger (string-append dir "/notes.txt")))
 (test-equal "and left untouched" "not a database"
   (call-with-input-file (string-append dir "/notes.txt") (lambda (p) (read-line p))))
+
+(define typo (string-append dir "/typo/ledger.db"))
+(test-raises "#:create? #f: a missing ledger is a storage error naming the path"
+  (lambda (e) (and (eq? 'storage (deploy-ledger-error-code e))
+                   (string-contains (deploy-ledger-error-message e) typo)))
+  (open-ledger typo #:create? #f))
+(test-assert "and nothing was created" (not (file-exists? (string-append dir "/typo"))))
+(test-equal "call-with-ledger #:create? #f reads an existing one" 8
+  (call-with-ledger (lambda (l) (length (deployments l))) path #:create? #f))
 
 (test-end "ledger")
 (system* "rm" "-rf" dir)

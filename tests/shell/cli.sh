@@ -26,9 +26,9 @@ check "show --json" sh -c "grep -q '\"status\":\"succeeded\"' '$tmp/show.json' &
 
 # CI: a pipeline's TRACEPARENT makes the deployment a child of its trace.
 TRACEPARENT="00-$tid-00f067aa0ba902b7-01" TRACESTATE=ci=gha $dl start --service api --version 7 --export-env >"$tmp/env"
-check "--export-env lines continue the pipeline's trace" sh -c "grep -Eq '^DEPLOYMENT_ID=[0-9a-f-]{36}$' '$tmp/env' && grep -Eq '^TRACEPARENT=00-$tid-[0-9a-f]{16}-01$' '$tmp/env' && ! grep -q 00f067aa0ba902b7 '$tmp/env' && grep -q '^TRACESTATE=ci=gha$' '$tmp/env'"
-api=$(sed -n 's/^DEPLOYMENT_ID=//p' "$tmp/env")
-tp=$(sed -n 's/^TRACEPARENT=//p' "$tmp/env")
+check "--export-env lines continue the pipeline's trace" sh -c "grep -Eq '^DEPLOY_LEDGER_DEPLOYMENT_ID=[0-9a-f-]{36}$' '$tmp/env' && grep -Eq '^DEPLOY_LEDGER_TRACEPARENT=00-$tid-[0-9a-f]{16}-01$' '$tmp/env' && ! grep -q 00f067aa0ba902b7 '$tmp/env' && grep -q '^DEPLOY_LEDGER_TRACESTATE=ci=gha$' '$tmp/env' && ! grep -q '^TRACE' '$tmp/env'"
+api=$(sed -n 's/^DEPLOY_LEDGER_DEPLOYMENT_ID=//p' "$tmp/env")
+tp=$(sed -n 's/^DEPLOY_LEDGER_TRACEPARENT=//p' "$tmp/env")
 check "show gives the same traceparent later" sh -c "$dl show $api | grep -q 'traceparent: *$tp'"
 tp2=$($dl start --service web --version 1 --print-traceparent)
 check "--print-traceparent prints only the traceparent" sh -c "echo '$tp2' | grep -Eq '^00-[0-9a-f]{32}-[0-9a-f]{16}-03$'"
@@ -42,7 +42,7 @@ check "list --status succeeded" sh -c "[ \$($dl list --status succeeded | wc -l)
 $dl dora --since 3650d --json >"$tmp/dora.json"
 check "dora --json" sh -c "grep -q '\"service\":\"checkout\"' '$tmp/dora.json' && grep -q '\"change-failure-rate\":0' '$tmp/dora.json'"
 check "dora table" sh -c "$dl dora --since 3650d | grep -q '^checkout '"
-check "--help for each command" sh -c "for c in start finish stage status list show history dora; do $dl \$c --help | grep -q \"Usage: deploy-ledger \$c\" || exit 1; done"
+check "--help for each command" sh -c "for c in start begin finish stage exec status list show history dora; do $dl \$c --help | grep -q \"Usage: deploy-ledger \$c\" || exit 1; done"
 check "stage" $dl stage $api --region eu-west-1 --status succeeded
 
 # Exit statuses.

@@ -53,5 +53,13 @@ check "and the item is a dead letter with HTTP 400" sh -c "deploy-ledger spool -
 sleep 0.3
 check "JSON protocol on the wire" sh -c "grep -q '\"resourceSpans\"' '$tmp/refuse/0.bin' && grep -q 'p99 doubled' '$tmp/refuse/0.bin'"
 stop_sink
+
+# Credentials in the endpoint: sent to the collector, shown and stored nowhere.
+start_sink "$tmp/probe2"; down=$port; stop_sink
+OTEL_EXPORTER_OTLP_ENDPOINT="http://bob:hunter2@127.0.0.1:$down" \
+  deploy-ledger start --service web --version 1 --export >/dev/null 2>"$tmp/cred.err"
+deploy-ledger spool >"$tmp/spool.out"; deploy-ledger spool --json >>"$tmp/spool.out"
+check "credentials in the endpoint: spool shows the host, never the user or password" sh -c "grep -q '127.0.0.1:$down' '$tmp/spool.out' && ! grep -q -e hunter2 -e bob '$tmp/spool.out' '$tmp/cred.err'"
+check "and the ledger never stored them" sh -c "! grep -q hunter2 '$DEPLOY_LEDGER_DB'*"
 check "--help for flush and spool" sh -c "deploy-ledger flush --help | grep -q 'at least once' && deploy-ledger spool --help | grep -q dead"
 done_testing

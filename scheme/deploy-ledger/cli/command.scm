@@ -14,9 +14,12 @@
             time-option
             since-option
             one-id
+            id-or-environment
+            print-warning
             required
             symbol-option
             positive-integer
+            key-value
             find-or-fail
             deployment->json
             alist->hash
@@ -35,9 +38,16 @@ anything else)."
         (let ((status (proc options)))
           (if (integer? status) status %exit-ok)))))
 
-(define (call-with-ledger-of options proc)
-  "Call PROC with the ledger of OPTIONS (--db, else the default) open."
-  (call-with-ledger proc (option options 'db)))
+(define* (call-with-ledger-of options proc #:key create?)
+  "Call PROC with the ledger of OPTIONS (--db, else the default) open.
+Only with CREATE? (what records a new deployment) is a missing ledger
+created; otherwise it is a storage error naming the path, so that a
+mistyped path is not taken for an empty ledger."
+  (call-with-ledger proc (option options 'db) #:create? create?))
+
+(define (print-warning fmt . args)
+  "Print a warning line, formatted as by @code{format}, on stderr."
+  (format (current-error-port) "deploy-ledger: warning: ~a~%" (apply format #f fmt args)))
 
 (define (time-option options name)
   "Option NAME as nanoseconds from RFC 3339, or #f."
@@ -62,6 +72,19 @@ error naming COMMAND otherwise."
       (usage-error "~a: expected one deployment ID, got ~a" command (length rest)))
     (car rest)))
 
+(define (id-or-environment command options)
+  "The one positional argument of OPTIONS, a deployment id, or without one
+@env{DEPLOY_LEDGER_DEPLOYMENT_ID} (as @code{start --export-env} writes it);
+a usage error naming COMMAND otherwise."
+  (let ((rest (options-rest options))
+        (env (getenv "DEPLOY_LEDGER_DEPLOYMENT_ID")))
+    (cond ((= 1 (length rest)) (car rest))
+          ((and (null? rest) env (not (string-null? env))) env)
+          ((null? rest)
+           (usage-error "~a: expected a deployment ID (or DEPLOY_LEDGER_DEPLOYMENT_ID in the \
+environment)" command))
+          (else (usage-error "~a: expected one deployment ID, got ~a" command (length rest))))))
+
 (define (required command options name)
   "The value of option NAME; a usage error naming COMMAND without it."
   (or (option options name)
@@ -83,6 +106,14 @@ naming CMD otherwise."
     (unless (and n (exact-integer? n) (> n 0))
       (usage-error "~a: --~a must be a positive integer, got \"~a\"" cmd name text))
     n))
+
+(define (key-value command name text)
+  "TEXT, the value KEY=VALUE of option NAME, as a pair (KEY . VALUE); a
+usage error naming COMMAND otherwise."
+  (let ((eq (string-index text #\=)))
+    (unless (and eq (> eq 0))
+      (usage-error "~a: malformed --~a \"~a\" (expected KEY=VALUE)" command name text))
+    (cons (substring text 0 eq) (substring text (+ eq 1)))))
 
 (define (find-or-fail ledger id)
   "The deployment of LEDGER with ID (or a unique prefix of it); a

@@ -108,7 +108,7 @@ the traceparent is the same on every call and matches the exported span."
 (define* (correlate-with-traces deployment traces #:key window (windows '()) group-by
                                 (filter '((kind . server))) (judge #t) (compare 'auto)
                                 control-version bucket propagation-bucket
-                                (top-operations 5) (min-requests 20)
+                                (top-operations 5) min-requests max-window
                                 (percentiles 'linear) (threads 0) now)
   "Correlate DEPLOYMENT with the spans of TRACES (a trace set, as
 @code{load-traces} makes) and return a correlation result.
@@ -130,12 +130,19 @@ JUDGE is a judge configuration (@code{make-judge-config}), #t for the
 default one, or #f not to judge; BUCKET is the width of the judge's
 series (by default a thirtieth of the window).  The result also holds the
 operations that moved most (canaries), the rollout across regions
-(PROPAGATION-BUCKET) and the error types new with the version."
+(PROPAGATION-BUCKET) and the error types new with the version.
+
+No data is not a failure: with fewer than MIN-REQUESTS requests (default
+50) on either side, or no data for a critical metric, the verdict is
+@code{inconclusive} and the judge's reason says what was missing.  A
+deployment still running is judged up to NOW, but one running for longer
+than MAX-WINDOW (a duration, default 24 hours; 0 for no limit) is refused."
   (correlate deployment traces #:window window #:windows windows #:group-by group-by
              #:filter filter #:judge judge #:compare compare
              #:control-version control-version #:bucket bucket
              #:propagation-bucket propagation-bucket #:top-operations top-operations
-             #:min-requests min-requests #:percentiles percentiles #:threads threads
+             #:min-requests min-requests #:max-window max-window
+             #:percentiles percentiles #:threads threads
              #:now now))
 
 (define* (collect-deployment-metrics deployment traces #:key group-by
