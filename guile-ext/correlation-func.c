@@ -47,14 +47,23 @@ from_json(json_t *j)
   }
 }
 
-/* Converts J (a new reference, released here) or raises when NULL. */
+static void
+release_json(void *j)
+{
+  json_decref(j);
+}
+
+/* Converts J (a new reference, released here even when the conversion
+   raises) or raises when NULL. */
 static SCM
 take_json(json_t *j, const char *who)
 {
   if (!j)
     dl_guile_raise_code(who, DL_ENOMEM, "out of memory building the result");
+  scm_dynwind_begin(0);
+  scm_dynwind_unwind_handler(release_json, j, SCM_F_WIND_EXPLICITLY);
   SCM out = from_json(j);
-  json_decref(j);
+  scm_dynwind_end();
   return out;
 }
 
@@ -124,10 +133,8 @@ group_of(SCM text, const char *who)
 static dl_window *
 windows_of(SCM list, size_t *n, const char *who)
 {
-  long len = scm_ilength(list);
-  if (len < 0)
-    scm_wrong_type_arg_msg(who, SCM_ARGn, list, "list of windows");
-  dl_window *w = scm_gc_malloc(((size_t) len + 1) * sizeof *w, "windows");
+  size_t len = dl_guile_list_length(list, "list of windows", who);
+  dl_window *w = scm_gc_malloc((len + 1) * sizeof *w, "windows");
   size_t i = 0;
   for (SCM l = list; scm_is_pair(l); l = scm_cdr(l), i++) {
     SCM x = scm_car(l);
@@ -138,7 +145,7 @@ windows_of(SCM list, size_t *n, const char *who)
     w[i].end = dl_guile_to_ns(scm_cddr(x), SCM_ARGn, who);
     w[i].seconds = 0;
   }
-  *n = (size_t) len;
+  *n = len;
   return w;
 }
 

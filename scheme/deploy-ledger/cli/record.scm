@@ -41,7 +41,7 @@
   "With --export, send the spool of deployment ID now and return the
 exit status it deserves; otherwise leave it for `deploy-ledger flush'."
   (if (and exporter (option options 'export))
-      (report-export (flush-spool exporter ledger #:deployment id))
+      (report-export (flush-spool exporter ledger #:deployment id) ledger)
       %exit-ok))
 
 (define (history-entry at kind status actor reason key)
