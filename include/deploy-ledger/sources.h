@@ -81,6 +81,16 @@ int dl_tempo_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_opt
                    const dl_ingest_options *ingest, dl_fetch_stats *stats,
                    dl_error *err) DL_MUST_CHECK;
 
+/* Loads the trace document at URL (http or https; any format dl_decode
+   reads, gzip included) into SET, through the one HTTP client: its
+   timeouts, retries, deadline and body limit (HTTP->max_bytes, and
+   INGEST->max_bytes for the decoded document).  Credentials as
+   HTTP->credentials names them (none by default).  On failure SET is
+   left as it was.  HTTP, INGEST and STATS may be NULL. */
+int dl_load_url(dl_trace_set *set, const char *url, const dl_http_options *http,
+                const dl_ingest_options *ingest, dl_ingest_stats *stats,
+                dl_error *err) DL_MUST_CHECK;
+
 void dl_string_list_free(char **names, size_t n);
 
 #endif

@@ -458,10 +458,13 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
       snprintf(curl_error, sizeof curl_error,
                "the server sent less than %ld bytes a second for %ld seconds: cut off by the "
                "low-speed limit", o->low_speed_bytes, o->low_speed_s);
-    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout < o->timeout_ms)
-      snprintf(curl_error, sizeof curl_error,
-               "no answer within the %ld ms left of the deadline of %ld ms (raise it with %s)",
-               timeout, deadline_ms, deadline_option);
+    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout < o->timeout_ms) {
+      /* Cut by the deadline itself: no time is left for another. */
+      rc = dl_fail(err, DL_EHTTP, "%s %s: no answer within the deadline of %ld ms (after %d "
+                   "attempt%s; raise it with %s)", method, shown, deadline_ms, resp->attempts,
+                   resp->attempts == 1 ? "" : "s", deadline_option);
+      break;
+    }
     long status = 0;
     if (cc == CURLE_OK)
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -507,9 +510,14 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     int late = monotonic_ms() + wait >= deadline;
     if (spent || late) {
       char deadline_note[200] = "";
-      if (late && !spent)
+      if (late && !spent && resp->retry_after_ms > 0)
         snprintf(deadline_note, sizeof deadline_note,
-                 "; the deadline (%ld ms) leaves no time for another: raise it with %s",
+                 "; the server asks to wait %lld s (Retry-After), past the deadline of %ld ms: "
+                 "the deadline leaves no time for another (raise it with %s)",
+                 (long long) (resp->retry_after_ms / 1000), deadline_ms, deadline_option);
+      else if (late && !spent)
+        snprintf(deadline_note, sizeof deadline_note,
+                 "; the deadline of %ld ms leaves no time for another (raise it with %s)",
                  deadline_ms, deadline_option);
       if (cc != CURLE_OK)
         rc = dl_fail(err, DL_EHTTP, "%s %s: %s (after %d attempt%s%s)", method, shown,

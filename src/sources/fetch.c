@@ -173,6 +173,53 @@ dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
   return rc;
 }
 
+int
+dl_load_url(dl_trace_set *set, const char *url, const dl_http_options *http,
+            const dl_ingest_options *ingest, dl_ingest_stats *stats, dl_error *err)
+{
+  dl_error local;
+  if (!err)
+    err = &local;
+  dl_ingest_stats ignored;
+  if (!stats)
+    stats = &ignored;
+  dl_ingest_stats_init(stats);
+  dl_http_options o;
+  dl_http_options_init(&o);
+  if (http)
+    o = *http;
+  if (!o.credentials)
+    o.credentials = "";
+  /* The body is the document: no larger than the decoder would take. */
+  if (ingest && ingest->max_bytes && ingest->max_bytes < o.max_bytes) {
+    o.max_bytes = ingest->max_bytes;
+    if (ingest->max_bytes_option)
+      o.max_bytes_option = ingest->max_bytes_option;
+  }
+  dl_http *h = dl_http_new(&o, NULL, err);
+  if (!h)
+    return err->code ? err->code : DL_ENOMEM;
+  dl_http_request req = {.method = "GET", .url = url,
+                         .accept = "application/x-protobuf, application/json;q=0.9, */*;q=0.5"};
+  dl_http_response r;
+  int rc = dl_http_perform(h, &req, &r, err);
+  dl_http_free(h);
+  if (rc) {
+    dl_http_response_clear(&r);
+    return rc;
+  }
+  char shown[600];
+  dl_http_redact(url, shown, sizeof shown);
+  size_t base = dl_trace_set_count(set);
+  rc = dl_decode(set, r.body, r.len, shown, ingest, stats, err);
+  dl_http_response_clear(&r);
+  if (rc)
+    dl_trace_set_truncate(set, base);
+  else
+    stats->files++;
+  return rc;
+}
+
 /* ---- the set of trace ids ---- */
 
 /* The position of ID in f->ids, or DL_HASH_NONE; its hash goes to *H. */

@@ -105,7 +105,10 @@ search_answer(const char *body, size_t len, const char *source, search_ids *out,
 {
   dl_js js;
   dl_js_init(&js, body, len, source, err);
-  int more = dl_js_object_begin(&js);
+  int more = dl_js_peek(&js) == '{'
+               ? dl_js_object_begin(&js)
+               : dl_js_fail(&js, DL_EPARSE, "not JSON, or not an object: a Tempo search answer "
+                            "is {\"traces\": [...]}");
   while (more > 0) {
     dl_str k;
     if (dl_js_key(&js, &k))
