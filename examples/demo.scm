@@ -119,3 +119,20 @@
 (format #t "~%From a shell: deploy-ledger start --service checkout --version v2.4.0; \
 deploy-ledger finish ID --status succeeded; deploy-ledger list; \
 deploy-ledger correlate ID --traces DIR~%")
+
+;; The impact report of a canary, in the four formats: the sample traces of
+;; examples/trace-samples.json (a canary of checkout v2.4.0 whose p99 rose),
+;; as `deploy-ledger report ID --traces FILE --format org|md|json|html'
+;; writes them.
+(load (string-append (dirname (current-filename)) "/sample-report.scm"))
+;; The folder: $DEPLOY_LEDGER_DEMO_REPORTS when set, else a new one in /tmp.
+(define report-dir
+  (let ((wanted (getenv "DEPLOY_LEDGER_DEMO_REPORTS")))
+    (if wanted
+        (begin (unless (file-exists? wanted) (mkdir wanted)) wanted)
+        (mkdtemp (string-copy "/tmp/deploy-ledger-reports-XXXXXX")))))
+(let ((files (write-sample-reports report-dir)))
+  (format #t "~%The sample canary's impact report, in ~a:~%" report-dir)
+  (for-each (lambda (f) (format #t "  ~a~%" f)) files)
+  (format #t "Open ~a/correlation-report.html in a browser.~%" report-dir))
+

@@ -47,14 +47,23 @@ from_json(json_t *j)
   }
 }
 
-/* Converts J (a new reference, released here) or raises when NULL. */
+static void
+release_json(void *j)
+{
+  json_decref(j);
+}
+
+/* Converts J (a new reference, released here even when the conversion
+   raises) or raises when NULL. */
 static SCM
 take_json(json_t *j, const char *who)
 {
   if (!j)
     dl_guile_raise_code(who, DL_ENOMEM, "out of memory building the result");
+  scm_dynwind_begin(0);
+  scm_dynwind_unwind_handler(release_json, j, SCM_F_WIND_EXPLICITLY);
   SCM out = from_json(j);
-  json_decref(j);
+  scm_dynwind_end();
   return out;
 }
 
@@ -124,10 +133,8 @@ group_of(SCM text, const char *who)
 static dl_window *
 windows_of(SCM list, size_t *n, const char *who)
 {
-  long len = scm_ilength(list);
-  if (len < 0)
-    scm_wrong_type_arg_msg(who, SCM_ARGn, list, "list of windows");
-  dl_window *w = scm_gc_malloc(((size_t) len + 1) * sizeof *w, "windows");
+  size_t len = dl_guile_list_length(list, "list of windows", who);
+  dl_window *w = scm_gc_malloc((len + 1) * sizeof *w, "windows");
   size_t i = 0;
   for (SCM l = list; scm_is_pair(l); l = scm_cdr(l), i++) {
     SCM x = scm_car(l);
@@ -138,7 +145,7 @@ windows_of(SCM list, size_t *n, const char *who)
     w[i].end = dl_guile_to_ns(scm_cddr(x), SCM_ARGn, who);
     w[i].seconds = 0;
   }
-  *n = (size_t) len;
+  *n = len;
   return w;
 }
 
@@ -233,7 +240,10 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   o.bucket = opt_ns(opts, "bucket", FUNC_NAME);
   o.propagation_bucket = opt_ns(opts, "propagation-bucket", FUNC_NAME);
   o.top_operations = (size_t) opt_long(opts, "top-operations", 5, 0, 1000000, FUNC_NAME);
-  o.min_requests = (uint64_t) opt_long(opts, "min-requests", 20, 0, LONG_MAX, FUNC_NAME);
+  o.min_requests = (uint64_t) opt_long(opts, "min-requests", (long) o.min_requests, 0, LONG_MAX,
+                                       FUNC_NAME);
+  if (scm_is_true(ref(opts, "max-window")))
+    o.max_window = opt_ns(opts, "max-window", FUNC_NAME);
   dl_correlation *c;
   dl_guile_check(dl_correlate(set, d, &o, &c, &err), &err, FUNC_NAME);
   json_t *j = dl_correlation_json(c);
@@ -291,17 +301,28 @@ SCM_DEFINE(dl_scm_trace_metrics, "%trace-metrics", 3, 0, 0, (SCM traces, SCM win
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_deployment_windows, "%deployment-windows", 4, 0, 0,
-           (SCM started, SCM completed, SCM now, SCM width),
-           "The baseline, during and after windows, as a list of (name start . end).")
+SCM_DEFINE(dl_scm_deployment_windows, "%deployment-windows", 6, 0, 0,
+           (SCM id, SCM started, SCM completed, SCM now, SCM width, SCM max_window),
+           "The baseline, during and after windows, as a list of (name start . end). "
+           "MAX-WINDOW: #f for no limit on a running deployment, #t for the default "
+           "one, or nanoseconds.")
 #define FUNC_NAME s_dl_scm_deployment_windows
 {
   dl_window w[3];
   dl_error err;
-  int64_t s = dl_guile_to_ns(started, SCM_ARG1, FUNC_NAME);
-  int64_t c = scm_is_false(completed) ? DL_TIME_NONE : dl_guile_to_ns(completed, SCM_ARG2, FUNC_NAME);
-  int64_t n = dl_guile_to_ns(now, SCM_ARG3, FUNC_NAME);
-  int64_t wd = scm_is_false(width) ? 0 : dl_guile_to_ns(width, SCM_ARG4, FUNC_NAME);
+  int64_t s = dl_guile_to_ns(started, SCM_ARG2, FUNC_NAME);
+  int64_t c = scm_is_false(completed) ? DL_TIME_NONE : dl_guile_to_ns(completed, SCM_ARG3, FUNC_NAME);
+  int64_t n = dl_guile_to_ns(now, SCM_ARG4, FUNC_NAME);
+  int64_t wd = scm_is_false(width) ? 0 : dl_guile_to_ns(width, SCM_ARG5, FUNC_NAME);
+  if (scm_is_true(max_window)) {
+    int64_t max = scm_is_eq(max_window, SCM_BOOL_T) ? DL_CORRELATE_MAX_WINDOW
+                                                    : dl_guile_to_ns(max_window, SCM_ARG6, FUNC_NAME);
+    scm_dynwind_begin(0);
+    char *name = scm_is_string(id) ? scm_to_utf8_string(id) : NULL;
+    scm_dynwind_free(name);
+    dl_guile_check(dl_correlate_check_running(name, s, c, n, max, &err), &err, FUNC_NAME);
+    scm_dynwind_end();
+  }
   dl_guile_check(dl_deployment_windows(s, c, n, wd, w, &err), &err, FUNC_NAME);
   SCM out = SCM_EOL;
   for (int i = 2; i >= 0; i--)

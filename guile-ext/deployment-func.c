@@ -13,10 +13,10 @@ dl_guile_deployment_to_scm(const dl_deployment *d)
   char trace[33], span[17], parent[17];
   SCM regions = SCM_EOL, attrs = SCM_EOL;
   for (size_t i = d->n_regions; i-- > 0;)
-    regions = scm_cons(scm_from_utf8_string(d->regions[i]), regions);
+    regions = scm_cons(dl_guile_from_string(d->regions[i]), regions);
   for (size_t i = d->n_attributes; i-- > 0;)
-    attrs = scm_cons(scm_cons(scm_from_utf8_string(d->attributes[i].key),
-                              scm_from_utf8_string(d->attributes[i].value)),
+    attrs = scm_cons(scm_cons(dl_guile_from_string(d->attributes[i].key),
+                              dl_guile_from_string(d->attributes[i].value)),
                      attrs);
   SCM fields[][2] = {
     {SYM("id"), dl_guile_from_string(d->id)},
@@ -36,7 +36,7 @@ dl_guile_deployment_to_scm(const dl_deployment *d)
     {SYM("trace-id"), scm_from_latin1_string(dl_hex_encode(d->context.trace_id, 16, trace))},
     {SYM("span-id"), scm_from_latin1_string(dl_hex_encode(d->context.span_id, 8, span))},
     {SYM("flags"), scm_from_uint8(d->context.flags)},
-    {SYM("tracestate"), scm_from_utf8_string(d->context.tracestate)},
+    {SYM("tracestate"), dl_guile_from_string(d->context.tracestate)},
     {SYM("parent-span-id"),
      d->has_parent ? scm_from_latin1_string(dl_hex_encode(d->parent_span_id, 8, parent))
                    : SCM_BOOL_F},

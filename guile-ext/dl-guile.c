@@ -2,7 +2,9 @@
    entry point that load-extension calls. */
 #include "dl-guile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static SCM raise_procedure = SCM_BOOL_F;
 
@@ -18,6 +20,9 @@ lookup_raise(void)
 void
 dl_guile_raise(const char *who, const dl_error *err)
 {
+  /* The text may quote a collector's answer or be cut inside a UTF-8
+     sequence: converted leniently, so raising never raises another
+     exception. */
   SCM position = scm_list_4(dl_guile_from_string(err->source[0] ? err->source : NULL),
                             err->line >= 0 ? scm_from_long(err->line) : SCM_BOOL_F,
                             err->column >= 0 ? scm_from_long(err->column) : SCM_BOOL_F,
@@ -25,7 +30,7 @@ dl_guile_raise(const char *who, const dl_error *err)
   const char *text = err->text[0] ? err->text : dl_strerror(err->code);
   scm_apply_0(lookup_raise(),
               scm_list_4(scm_from_utf8_symbol(dl_status_name(err->code)),
-                         scm_from_utf8_symbol(who), scm_from_utf8_string(text), position));
+                         scm_from_utf8_symbol(who), dl_guile_from_string(text), position));
   abort(); /* the raise procedure does not return */
 }
 
@@ -53,10 +58,95 @@ dl_guile_string_or_null(SCM s, int pos, const char *who)
   return scm_is_false(s) ? NULL : dl_guile_string(s, pos, who);
 }
 
+/* The length of the valid UTF-8 sequence at P (N bytes left), or 0. */
+static size_t
+utf8_sequence(const unsigned char *p, size_t n)
+{
+  unsigned char c = p[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0)
+      lo = 0xa0; /* no overlong forms */
+    else if (c == 0xed)
+      hi = 0x9f; /* no surrogates */
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0)
+      lo = 0x90;
+    else if (c == 0xf4)
+      hi = 0x8f; /* nothing above U+10FFFF */
+  } else
+    return 0;
+  if (n < len || p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t i = 2; i < len; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  return len;
+}
+
+SCM
+dl_guile_from_bytes(const char *s, size_t len)
+{
+  const unsigned char *p = (const unsigned char *) s;
+  size_t bad = 0;
+  for (size_t i = 0; i < len;) {
+    size_t k = utf8_sequence(p + i, len - i);
+    bad += k == 0;
+    i += k ? k : 1;
+  }
+  if (!bad)
+    return scm_from_utf8_stringn(s, len);
+  /* Each stray byte becomes the four characters \xNN. */
+  char *out = malloc(len + 3 * bad + 1);
+  if (!out)
+    dl_guile_raise_code("string conversion", DL_ENOMEM, "out of memory");
+  scm_dynwind_begin(0);
+  scm_dynwind_free(out);
+  size_t o = 0;
+  for (size_t i = 0; i < len;) {
+    size_t k = utf8_sequence(p + i, len - i);
+    if (k) {
+      memcpy(out + o, p + i, k);
+      o += k;
+      i += k;
+    } else {
+      snprintf(out + o, 5, "\\x%02x", p[i]);
+      o += 4;
+      i++;
+    }
+  }
+  SCM result = scm_from_utf8_stringn(out, o);
+  scm_dynwind_end();
+  return result;
+}
+
 SCM
 dl_guile_from_string(const char *s)
 {
-  return s ? scm_from_utf8_string(s) : SCM_BOOL_F;
+  return s ? dl_guile_from_bytes(s, strlen(s)) : SCM_BOOL_F;
+}
+
+size_t
+dl_guile_list_length(SCM list, const char *what, const char *who)
+{
+  long len = scm_ilength(list);
+  if (len < 0)
+    scm_wrong_type_arg_msg(who, SCM_ARGn, list, what);
+  return (size_t) len;
+}
+
+SCM
+dl_guile_ref(SCM alist, const char *key)
+{
+  SCM pair = scm_assq(SYM(key), alist);
+  return scm_is_pair(pair) ? scm_cdr(pair) : SCM_BOOL_F;
 }
 
 int64_t
@@ -96,6 +186,7 @@ dl_guile_init(void)
   dl_guile_init_deployment();
   dl_guile_init_ledger();
   dl_guile_init_exporter();
+  dl_guile_init_deployment_span();
   dl_guile_init_trace_set();
   dl_guile_init_correlation();
   dl_guile_init_stats();

@@ -22,14 +22,43 @@ char *dl_guile_string(SCM s, int pos, const char *who);
 /* A UTF-8 copy of a string or #f (NULL), freed with the dynwind. */
 char *dl_guile_string_or_null(SCM s, int pos, const char *who);
 
-/* Scheme string from C, or #f for NULL. */
+/* Scheme string from C, or #f for NULL.  Text that is not valid UTF-8
+   (a collector's answer, a file name, a truncated message) never raises
+   Guile's decoding-error: each byte that does not belong to a valid
+   sequence shows as \xNN. */
 SCM dl_guile_from_string(const char *s);
+
+/* The same for LEN bytes that may hold anything. */
+SCM dl_guile_from_bytes(const char *s, size_t len);
 
 /* Nanoseconds: an exact integer in the 64-bit range. */
 int64_t dl_guile_to_ns(SCM ns, int pos, const char *who);
 
 /* The ledger handle of a ledger object; raises when closed. */
 dl_ledger *dl_guile_ledger_ref(SCM obj, const char *who);
+
+/* An array of results from a C call (ITEMS and N), to be freed by
+   FREE_FN(items, n) from an unwind handler, so that a Scheme error while
+   converting them leaks nothing:
+     DL_GUILE_OWNED_ARRAY(history_list, dl_history_entry *, dl_history_free)
+   defines the struct history_list and its handler history_list_release. */
+#define DL_GUILE_OWNED_ARRAY(name, type, free_fn) \
+  typedef struct name {                          \
+    type items;                                  \
+    size_t n;                                    \
+  } name;                                        \
+  static void name##_release(void *p)            \
+  {                                              \
+    name *owned = p;                             \
+    free_fn(owned->items, owned->n);             \
+  }
+
+/* The length of LIST, raising a wrong-type error that names WHAT when it
+   is not a proper list. */
+size_t dl_guile_list_length(SCM list, const char *what, const char *who);
+
+/* The value of KEY (a symbol's name) in ALIST, or #f. */
+SCM dl_guile_ref(SCM alist, const char *key);
 
 /* A symbol from a C string. */
 #define SYM(name) scm_from_utf8_symbol(name)
@@ -50,12 +79,24 @@ dl_deployment *dl_guile_deployment_from_alist(SCM alist, const char *who);
    strings freed with the current dynwind, the array by the collector. */
 dl_spool_item *dl_guile_spool_items(SCM spool, size_t *n, const char *who);
 
+/* The spans of PART (start, stage or end; STAGE names the stage) of each
+   item of ITEMS, a list of (deployment-alist history traceparents), built
+   by the library's one deployment-span builder into ARENA, as one request
+   in *REQ (the exporter adds its resource attributes when it encodes).
+   Must run inside a dynwind; raises on bad input. */
+void dl_guile_deployment_request(dl_arena *arena, SCM items, SCM part, SCM stage,
+                                 dl_export_request *req, const char *who);
+
+/* A new, empty arena freed when the current dynwind ends. */
+dl_arena *dl_guile_arena(void);
+
 /* One init function per area, called by dl_guile_init. */
 void dl_guile_init_time(void);
 void dl_guile_init_trace_context(void);
 void dl_guile_init_deployment(void);
 void dl_guile_init_ledger(void);
 void dl_guile_init_exporter(void);
+void dl_guile_init_deployment_span(void);
 void dl_guile_init_trace_set(void);
 void dl_guile_init_correlation(void);
 void dl_guile_init_stats(void);

@@ -17,6 +17,19 @@ finalize_ledger(SCM obj)
   }
 }
 
+/* C results that a conversion to Scheme could outlive. */
+DL_GUILE_OWNED_ARRAY(deployment_list, dl_deployment **, dl_deployment_list_free)
+DL_GUILE_OWNED_ARRAY(history_list, dl_history_entry *, dl_history_free)
+DL_GUILE_OWNED_ARRAY(dora_list, dl_dora *, dl_dora_free)
+DL_GUILE_OWNED_ARRAY(spool_list, dl_spool_entry *, dl_spool_entries_free)
+
+/* A ledger handle not yet owned by a Scheme object. */
+static void
+close_ledger(void *l)
+{
+  dl_ledger_close(l);
+}
+
 dl_ledger *
 dl_guile_ledger_ref(SCM obj, const char *who)
 {
@@ -61,8 +74,11 @@ SCM_DEFINE(dl_scm_ledger_open, "%ledger-open", 1, 1, 0, (SCM path, SCM create),
   unsigned flags = SCM_UNBNDP(create) || scm_is_true(create) ? DL_LEDGER_CREATE : 0;
   if (dl_ledger_open_flags(dl_guile_string_or_null(path, SCM_ARG1, FUNC_NAME), flags, &l, &err))
     dl_guile_raise(FUNC_NAME, &err);
+  /* Closed only if making its Scheme object fails. */
+  scm_dynwind_unwind_handler(close_ledger, l, 0);
+  SCM obj = scm_make_foreign_object_1(ledger_type, l);
   scm_dynwind_end();
-  return scm_make_foreign_object_1(ledger_type, l);
+  return obj;
 }
 #undef FUNC_NAME
 
@@ -96,7 +112,7 @@ SCM_DEFINE(dl_scm_ledger_open_p, "%ledger-open?", 1, 0, 0, (SCM ledger),
 SCM_DEFINE(dl_scm_ledger_path, "%ledger-path", 1, 0, 0, (SCM ledger), "The ledger's file.")
 #define FUNC_NAME s_dl_scm_ledger_path
 {
-  return scm_from_utf8_string(dl_ledger_path(dl_guile_ledger_ref(ledger, FUNC_NAME)));
+  return dl_guile_from_string(dl_ledger_path(dl_guile_ledger_ref(ledger, FUNC_NAME)));
 }
 #undef FUNC_NAME
 
@@ -261,13 +277,13 @@ SCM_DEFINE(dl_scm_ledger_query, "%ledger-query", 8, 0, 0,
 {
   dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
-  dl_deployment **list;
-  size_t n;
-  run_query(l, service, environment, status, since, until, limit, latest, &list, &n, FUNC_NAME);
+  deployment_list found;
+  run_query(l, service, environment, status, since, until, limit, latest, &found.items, &found.n,
+            FUNC_NAME);
+  scm_dynwind_unwind_handler(deployment_list_release, &found, SCM_F_WIND_EXPLICITLY);
   SCM result = SCM_EOL;
-  for (size_t i = n; i-- > 0;)
-    result = scm_cons(dl_guile_deployment_to_scm(list[i]), result);
-  dl_deployment_list_free(list, n);
+  for (size_t i = found.n; i-- > 0;)
+    result = scm_cons(dl_guile_deployment_to_scm(found.items[i]), result);
   scm_dynwind_end();
   return result;
 }
@@ -289,7 +305,7 @@ SCM_DEFINE(dl_scm_ledger_table, "%ledger-table", 8, 0, 0,
   if (!table)
     dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, NULL);
   scm_dynwind_free(table);
-  SCM result = scm_from_utf8_string(table);
+  SCM result = dl_guile_from_string(table);
   scm_dynwind_end();
   return result;
 }
@@ -301,14 +317,14 @@ SCM_DEFINE(dl_scm_ledger_history, "%ledger-history", 2, 0, 0, (SCM ledger, SCM i
 {
   dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
-  dl_history_entry *h;
-  size_t n;
+  history_list h;
   dl_error err;
-  if (dl_ledger_history(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), &h, &n, &err))
+  if (dl_ledger_history(l, dl_guile_string(id, SCM_ARG2, FUNC_NAME), &h.items, &h.n, &err))
     dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_unwind_handler(history_list_release, &h, SCM_F_WIND_EXPLICITLY);
   SCM result = SCM_EOL;
-  for (size_t i = n; i-- > 0;) {
-    dl_history_entry *e = &h[i];
+  for (size_t i = h.n; i-- > 0;) {
+    dl_history_entry *e = &h.items[i];
     SCM entry = scm_list_n(
       scm_cons(SYM("seq"), scm_from_int64(e->seq)), scm_cons(SYM("at"), scm_from_int64(e->at)),
       scm_cons(SYM("kind"), SYM(dl_history_kind_name(e->kind))),
@@ -319,7 +335,6 @@ SCM_DEFINE(dl_scm_ledger_history, "%ledger-history", 2, 0, 0, (SCM ledger, SCM i
       scm_cons(SYM("value"), dl_guile_from_string(e->value)), SCM_UNDEFINED);
     result = scm_cons(entry, result);
   }
-  dl_history_free(h, n);
   scm_dynwind_end();
   return result;
 }
@@ -332,20 +347,20 @@ SCM_DEFINE(dl_scm_ledger_dora, "%ledger-dora", 5, 0, 0,
 {
   dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
   scm_dynwind_begin(0);
-  dl_dora *f;
-  size_t n;
+  dora_list f;
   dl_error err;
   if (dl_ledger_dora(l, dl_guile_string_or_null(service, SCM_ARG2, FUNC_NAME),
                      dl_guile_string_or_null(environment, SCM_ARG3, FUNC_NAME),
-                     dl_guile_time_arg(since, SCM_ARG4, FUNC_NAME), dl_guile_time_arg(until, 5, FUNC_NAME), &f, &n,
-                     &err))
+                     dl_guile_time_arg(since, SCM_ARG4, FUNC_NAME), dl_guile_time_arg(until, 5, FUNC_NAME),
+                     &f.items, &f.n, &err))
     dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_unwind_handler(dora_list_release, &f, SCM_F_WIND_EXPLICITLY);
   SCM result = SCM_EOL;
-  for (size_t i = n; i-- > 0;) {
-    dl_dora *d = &f[i];
+  for (size_t i = f.n; i-- > 0;) {
+    dl_dora *d = &f.items[i];
     SCM entry = scm_list_n(
-      scm_cons(SYM("service"), scm_from_utf8_string(d->service)),
-      scm_cons(SYM("environment"), scm_from_utf8_string(d->environment)),
+      scm_cons(SYM("service"), dl_guile_from_string(d->service)),
+      scm_cons(SYM("environment"), dl_guile_from_string(d->environment)),
       scm_cons(SYM("since"), scm_from_int64(d->since)),
       scm_cons(SYM("until"), scm_from_int64(d->until)),
       scm_cons(SYM("deployments"), scm_from_long(d->deployments)),
@@ -362,7 +377,6 @@ SCM_DEFINE(dl_scm_ledger_dora, "%ledger-dora", 5, 0, 0,
       SCM_UNDEFINED);
     result = scm_cons(entry, result);
   }
-  dl_dora_free(f, n);
   scm_dynwind_end();
   return result;
 }
@@ -373,30 +387,35 @@ SCM_DEFINE(dl_scm_ledger_spool, "%ledger-spool", 2, 0, 0, (SCM ledger, SCM dead)
 #define FUNC_NAME s_dl_scm_ledger_spool
 {
   dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
-  dl_spool_entry *e;
-  size_t n;
+  scm_dynwind_begin(0);
+  spool_list s;
   dl_error err;
-  if (dl_ledger_spool_list(l, scm_is_true(dead), &e, &n, &err))
+  if (dl_ledger_spool_list(l, scm_is_true(dead), &s.items, &s.n, &err))
     dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_unwind_handler(spool_list_release, &s, SCM_F_WIND_EXPLICITLY);
   SCM result = SCM_EOL;
-  for (size_t i = n; i-- > 0;) {
+  for (size_t i = s.n; i-- > 0;) {
+    const dl_spool_entry *e = &s.items[i];
+    /* The last error and the response body are a collector's words, in
+       any encoding or none: dl_guile_from_string escapes what is not
+       UTF-8. */
     SCM entry = scm_list_n(
-      scm_cons(SYM("id"), scm_from_int64(e[i].id)),
-      scm_cons(SYM("deployment-id"), dl_guile_from_string(e[i].deployment_id)),
-      scm_cons(SYM("created"), scm_from_int64(e[i].created)),
-      scm_cons(SYM("content-type"), dl_guile_from_string(e[i].content_type)),
-      scm_cons(SYM("spans"), scm_from_int(e[i].span_count)),
-      scm_cons(SYM("bytes"), scm_from_size_t(e[i].size)),
-      scm_cons(SYM("attempts"), scm_from_int(e[i].attempts)),
-      scm_cons(SYM("next-attempt"), dl_guile_time_or_false(e[i].next_attempt)),
-      scm_cons(SYM("last-error"), dl_guile_from_string(e[i].last_error)),
-      scm_cons(SYM("failed"), dl_guile_time_or_false(e[i].failed)),
-      scm_cons(SYM("http-status"), scm_is_true(dead) ? scm_from_int(e[i].http_status) : SCM_BOOL_F),
-      scm_cons(SYM("response-body"), dl_guile_from_string(e[i].response_body)),
-      scm_cons(SYM("reason"), dl_guile_from_string(e[i].reason)), SCM_UNDEFINED);
+      scm_cons(SYM("id"), scm_from_int64(e->id)),
+      scm_cons(SYM("deployment-id"), dl_guile_from_string(e->deployment_id)),
+      scm_cons(SYM("created"), scm_from_int64(e->created)),
+      scm_cons(SYM("content-type"), dl_guile_from_string(e->content_type)),
+      scm_cons(SYM("spans"), scm_from_int(e->span_count)),
+      scm_cons(SYM("bytes"), scm_from_size_t(e->size)),
+      scm_cons(SYM("attempts"), scm_from_int(e->attempts)),
+      scm_cons(SYM("next-attempt"), dl_guile_time_or_false(e->next_attempt)),
+      scm_cons(SYM("last-error"), dl_guile_from_string(e->last_error)),
+      scm_cons(SYM("failed"), dl_guile_time_or_false(e->failed)),
+      scm_cons(SYM("http-status"), scm_is_true(dead) ? scm_from_int(e->http_status) : SCM_BOOL_F),
+      scm_cons(SYM("response-body"), dl_guile_from_string(e->response_body)),
+      scm_cons(SYM("reason"), dl_guile_from_string(e->reason)), SCM_UNDEFINED);
     result = scm_cons(entry, result);
   }
-  dl_spool_entries_free(e, n);
+  scm_dynwind_end();
   return result;
 }
 #undef FUNC_NAME

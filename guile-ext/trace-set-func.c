@@ -42,6 +42,17 @@ finalize_trace_set(SCM obj)
   free(v);
 }
 
+/* A whole-set view whose Scheme object could not be made: nobody else
+   shares its set yet. */
+static void
+free_unowned_set(void *p)
+{
+  view *v = p;
+  dl_trace_set_free(v->sh->set);
+  free(v->sh);
+  free(v);
+}
+
 SCM
 dl_guile_traces_wrap(dl_trace_set *set)
 {
@@ -57,9 +68,13 @@ dl_guile_traces_wrap(dl_trace_set *set)
   sh->refs = 1;
   v->sh = sh;
   v->set = set;
+  scm_dynwind_begin(0);
+  scm_dynwind_unwind_handler(free_unowned_set, v, 0);
+  SCM obj = scm_make_foreign_object_1(trace_set_type, v);
+  scm_dynwind_end();
   /* Tell the collector about memory it does not see. */
   scm_gc_register_allocation(dl_trace_set_memory(set));
-  return scm_make_foreign_object_1(trace_set_type, v);
+  return obj;
 }
 
 const dl_trace_set *
@@ -96,27 +111,47 @@ view_count(const view *v)
   return v->filtered ? v->sel.count : dl_trace_set_count(v->set);
 }
 
-static dl_trace_set *
-new_set(SCM keep, const char *who)
+/* A trace set not yet owned by a Scheme object.  The unwind handler frees
+   it if a Scheme error leaves the dynwind first; handing it over
+   (dl_guile_traces_wrap, which frees it itself when it fails) clears the
+   slot. */
+typedef struct pending_set {
+  dl_trace_set *set;
+} pending_set;
+
+static void
+free_pending(void *p)
 {
-  dl_trace_set *set = dl_trace_set_new();
-  if (!set)
+  pending_set *pending = p;
+  dl_trace_set_free(pending->set);
+  pending->set = NULL;
+}
+
+static SCM
+hand_over(pending_set *pending)
+{
+  dl_trace_set *set = pending->set;
+  pending->set = NULL;
+  return dl_guile_traces_wrap(set);
+}
+
+/* A new set keeping the attribute keys of the list KEEP, in PENDING;
+   must run inside a dynwind. */
+static dl_trace_set *
+new_set(SCM keep, pending_set *pending, const char *who)
+{
+  pending->set = dl_trace_set_new();
+  if (!pending->set)
     dl_guile_raise_code(who, DL_ENOMEM, "out of memory");
+  scm_dynwind_unwind_handler(free_pending, pending, 0);
   for (SCM l = keep; scm_is_pair(l); l = scm_cdr(l)) {
     dl_error err;
-    if (!scm_is_string(scm_car(l))) {
-      dl_trace_set_free(set);
+    if (!scm_is_string(scm_car(l)))
       scm_wrong_type_arg_msg(who, SCM_ARGn, keep, "list of attribute keys");
-    }
-    char *k = scm_to_utf8_string(scm_car(l));
-    int rc = dl_trace_set_keep(set, k, &err);
-    free(k);
-    if (rc) {
-      dl_trace_set_free(set);
+    if (dl_trace_set_keep(pending->set, dl_guile_string(scm_car(l), SCM_ARGn, who), &err))
       dl_guile_raise(who, &err);
-    }
   }
-  return set;
+  return pending->set;
 }
 
 SCM_DEFINE(dl_scm_trace_set_p, "%trace-set?", 1, 0, 0, (SCM obj), "Is OBJ a trace set?")
@@ -130,20 +165,26 @@ SCM_DEFINE(dl_scm_trace_set_new, "%trace-set-new", 1, 0, 0, (SCM keep),
            "An empty trace set keeping the attribute keys of the list KEEP.")
 #define FUNC_NAME s_dl_scm_trace_set_new
 {
-  return dl_guile_traces_wrap(new_set(keep, FUNC_NAME));
+  scm_dynwind_begin(0);
+  pending_set pending;
+  new_set(keep, &pending, FUNC_NAME);
+  SCM obj = hand_over(&pending);
+  scm_dynwind_end();
+  return obj;
 }
 #undef FUNC_NAME
 
 static SCM
 stats_alist(const dl_ingest_stats *st)
 {
-  return scm_list_5(scm_cons(scm_from_utf8_symbol("spans"), scm_from_size_t(st->spans)),
+  SCM warning = st->warning.code ? dl_guile_from_string(st->warning.text) : SCM_BOOL_F;
+  return scm_list_n(scm_cons(scm_from_utf8_symbol("spans"), scm_from_size_t(st->spans)),
                     scm_cons(scm_from_utf8_symbol("skipped"), scm_from_size_t(st->skipped)),
+                    scm_cons(scm_from_utf8_symbol("skipped-files"),
+                             scm_from_size_t(st->skipped_files)),
                     scm_cons(scm_from_utf8_symbol("files"), scm_from_size_t(st->files)),
                     scm_cons(scm_from_utf8_symbol("bytes"), scm_from_size_t(st->bytes)),
-                    scm_cons(scm_from_utf8_symbol("warning"),
-                             st->warning.code ? scm_from_utf8_string(st->warning.text)
-                                              : SCM_BOOL_F));
+                    scm_cons(scm_from_utf8_symbol("warning"), warning), SCM_UNDEFINED);
 }
 
 static int
@@ -172,16 +213,17 @@ SCM_DEFINE(dl_scm_trace_set_load, "%trace-set-load", 4, 0, 0,
   dl_ingest_options_init(&opt);
   opt.lenient = scm_is_true(lenient);
   opt.format = format_of(format, FUNC_NAME);
-  dl_trace_set *set = new_set(keep, FUNC_NAME);
+  pending_set pending;
+  dl_trace_set *set = new_set(keep, &pending, FUNC_NAME);
   dl_ingest_stats st;
   dl_ingest_stats_init(&st);
   dl_error err;
-  if (dl_load_path(set, p, &opt, &st, &err)) {
-    dl_trace_set_free(set);
+  if (dl_load_path(set, p, &opt, &st, &err))
     dl_guile_raise(FUNC_NAME, &err);
-  }
+  SCM obj = hand_over(&pending);
+  SCM result = scm_cons(obj, stats_alist(&st));
   scm_dynwind_end();
-  return scm_cons(dl_guile_traces_wrap(set), stats_alist(&st));
+  return result;
 }
 #undef FUNC_NAME
 
@@ -211,7 +253,7 @@ fetch_stats_alist(const dl_fetch_stats *st)
 }
 
 /* The common arguments of both sources, from an alist of options:
-   url service operation traceql start end limit slice api timeout-ms
+   url service operation traceql start end limit slice max-slices api timeout-ms
    retries backoff-ms credentials lenient keep. */
 static SCM
 option(SCM alist, const char *key)
@@ -239,23 +281,25 @@ fetch(SCM opts, int tempo, const char *who)
   q.limit = (int) long_or(option(opts, "limit"), 1000, SCM_ARG1, who);
   if (scm_is_true(option(opts, "slice")))
     q.slice = dl_guile_to_ns(option(opts, "slice"), SCM_ARG1, who);
+  q.max_slices = (size_t) long_or(option(opts, "max-slices"), (long) q.max_slices, SCM_ARG1, who);
   q.api = (int) long_or(option(opts, "api"), DL_JAEGER_API_AUTO, SCM_ARG1, who);
   h.timeout_ms = long_or(option(opts, "timeout-ms"), h.timeout_ms, SCM_ARG1, who);
   h.retries = (int) long_or(option(opts, "retries"), h.retries, SCM_ARG1, who);
   h.backoff_ms = long_or(option(opts, "backoff-ms"), h.backoff_ms, SCM_ARG1, who);
   h.credentials = dl_guile_string_or_null(option(opts, "credentials"), SCM_ARG1, who);
   ing.lenient = scm_is_true(option(opts, "lenient"));
-  dl_trace_set *set = new_set(option(opts, "keep"), who);
+  pending_set pending;
+  dl_trace_set *set = new_set(option(opts, "keep"), &pending, who);
   dl_fetch_stats st;
   dl_error err;
   int rc = tempo ? dl_tempo_fetch(set, &q, &h, &ing, &st, &err)
                  : dl_jaeger_fetch(set, &q, &h, &ing, &st, &err);
-  if (rc) {
-    dl_trace_set_free(set);
+  if (rc)
     dl_guile_raise(who, &err);
-  }
+  SCM obj = hand_over(&pending);
+  SCM result = scm_cons(obj, fetch_stats_alist(&st));
   scm_dynwind_end();
-  return scm_cons(dl_guile_traces_wrap(set), fetch_stats_alist(&st));
+  return result;
 }
 
 SCM_DEFINE(dl_scm_jaeger_fetch, "%jaeger-fetch", 1, 0, 0, (SCM opts),
@@ -274,6 +318,9 @@ SCM_DEFINE(dl_scm_tempo_fetch, "%tempo-fetch", 1, 0, 0, (SCM opts),
 }
 #undef FUNC_NAME
 
+/* A backend's list of names, freed by an unwind handler. */
+DL_GUILE_OWNED_ARRAY(string_list, char **, dl_string_list_free)
+
 SCM_DEFINE(dl_scm_jaeger_services, "%jaeger-services", 3, 0, 0, (SCM url, SCM api, SCM timeout_ms),
            "The services known to the Jaeger at URL, sorted.")
 #define FUNC_NAME s_dl_scm_jaeger_services
@@ -283,15 +330,15 @@ SCM_DEFINE(dl_scm_jaeger_services, "%jaeger-services", 3, 0, 0, (SCM url, SCM ap
   dl_http_options h;
   dl_http_options_init(&h);
   h.timeout_ms = long_or(timeout_ms, h.timeout_ms, SCM_ARG3, FUNC_NAME);
-  char **names;
-  size_t n;
+  string_list names;
   dl_error err;
-  if (dl_jaeger_services(u, (int) long_or(api, 0, SCM_ARG2, FUNC_NAME), &h, &names, &n, &err))
+  if (dl_jaeger_services(u, (int) long_or(api, 0, SCM_ARG2, FUNC_NAME), &h, &names.items,
+                         &names.n, &err))
     dl_guile_raise(FUNC_NAME, &err);
+  scm_dynwind_unwind_handler(string_list_release, &names, SCM_F_WIND_EXPLICITLY);
   SCM l = SCM_EOL;
-  for (size_t i = n; i-- > 0;)
-    l = scm_cons(scm_from_utf8_string(names[i]), l);
-  dl_string_list_free(names, n);
+  for (size_t i = names.n; i-- > 0;)
+    l = scm_cons(dl_guile_from_string(names.items[i]), l);
   scm_dynwind_end();
   return l;
 }
@@ -307,6 +354,15 @@ SCM_DEFINE(dl_scm_trace_set_count, "%trace-set-count", 1, 0, 0, (SCM set),
 
 static const char *const kind_names[] = {"unspecified", "internal", "server",
                                          "client",      "producer", "consumer"};
+
+/* A filtered view whose Scheme object could not be made. */
+static void
+free_unowned_view(void *p)
+{
+  view *v = p;
+  dl_selection_free(&v->sel);
+  free(v);
+}
 
 SCM_DEFINE(dl_scm_trace_set_filter, "%trace-set-filter", 7, 0, 0,
            (SCM set, SCM service, SCM operation, SCM kind, SCM start, SCM end, SCM attribute),
@@ -346,18 +402,19 @@ SCM_DEFINE(dl_scm_trace_set_filter, "%trace-set-filter", 7, 0, 0,
   view *out = calloc(1, sizeof *out);
   if (!out)
     dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory");
+  scm_dynwind_unwind_handler(free_unowned_view, out, 0);
   dl_error err;
-  if (dl_trace_set_filter(v->set, selection_of(v), &f, &out->sel, &err)) {
-    free(out);
+  if (dl_trace_set_filter(v->set, selection_of(v), &f, &out->sel, &err))
     dl_guile_raise(FUNC_NAME, &err);
-  }
   out->set = v->set;
   out->sh = v->sh;
   out->filtered = 1;
+  SCM obj = scm_make_foreign_object_1(trace_set_type, out);
+  /* Only a view that has its object counts as a user of the shared set. */
   __atomic_add_fetch(&v->sh->refs, 1, __ATOMIC_ACQ_REL);
   scm_remember_upto_here_1(set);
   scm_dynwind_end();
-  return scm_make_foreign_object_1(trace_set_type, out);
+  return obj;
 }
 #undef FUNC_NAME
 
@@ -365,19 +422,21 @@ SCM_DEFINE(dl_scm_trace_set_merge, "%trace-set-merge", 1, 0, 0, (SCM sets),
            "A new trace set holding the spans of every set of the list SETS.")
 #define FUNC_NAME s_dl_scm_trace_set_merge
 {
-  dl_trace_set *out = new_set(SCM_EOL, FUNC_NAME);
+  scm_dynwind_begin(0);
+  pending_set pending;
+  dl_trace_set *out = new_set(SCM_EOL, &pending, FUNC_NAME);
   for (SCM l = sets; scm_is_pair(l); l = scm_cdr(l)) {
     view *v = unwrap(scm_car(l), SCM_ARG1, FUNC_NAME);
     dl_error err;
     int rc = v->filtered ? dl_trace_set_merge_rows(out, v->set, &v->sel, &err)
                          : dl_trace_set_merge(out, v->set, &err);
     scm_remember_upto_here_1(scm_car(l));
-    if (rc) {
-      dl_trace_set_free(out);
+    if (rc)
       dl_guile_raise(FUNC_NAME, &err);
-    }
   }
-  return dl_guile_traces_wrap(out);
+  SCM obj = hand_over(&pending);
+  scm_dynwind_end();
+  return obj;
 }
 #undef FUNC_NAME
 
@@ -433,10 +492,12 @@ SCM_DEFINE(dl_scm_trace_set_distinct, "%trace-set-distinct", 2, 0, 0, (SCM set, 
     strs[i] = dl_trace_set_string(v->set, ids[i]);
   free(ids);
   qsort(strs, n, sizeof *strs, compare_c_strings);
+  scm_dynwind_begin(0);
+  scm_dynwind_free(strs);
   SCM l = SCM_EOL;
   for (size_t i = n; i-- > 0;)
-    l = scm_cons(scm_from_utf8_string(strs[i]), l);
-  free(strs);
+    l = scm_cons(dl_guile_from_string(strs[i]), l);
+  scm_dynwind_end();
   scm_remember_upto_here_1(set);
   return l;
 }
@@ -446,7 +507,7 @@ static SCM
 string_or_false(const dl_trace_set *set, uint32_t id)
 {
   const char *s = dl_trace_set_string(set, id);
-  return s ? scm_from_utf8_stringn(s, dl_trace_set_string_length(set, id)) : SCM_BOOL_F;
+  return s ? dl_guile_from_bytes(s, dl_trace_set_string_length(set, id)) : SCM_BOOL_F;
 }
 
 static SCM
@@ -479,7 +540,7 @@ SCM_DEFINE(dl_scm_trace_set_to_list, "%trace-set->list", 2, 0, 0, (SCM set, SCM 
     for (size_t k = n_kept; k-- > 0;) {
       const uint32_t *col = dl_trace_set_kept_column(v->set, k);
       if (col && col[r])
-        attrs = scm_acons(scm_from_utf8_string(dl_trace_set_kept_key(v->set, k)),
+        attrs = scm_acons(dl_guile_from_string(dl_trace_set_kept_key(v->set, k)),
                           string_or_false(v->set, col[r]), attrs);
     }
     SCM span = SCM_EOL;

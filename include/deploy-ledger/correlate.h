@@ -9,7 +9,13 @@
  * Mann-Whitney test and Hodges-Lehmann shift for latency and the
  * two-proportion test for errors; the judge's verdict on per-bucket
  * series; for canaries, the operations that moved most; the rollout's
- * propagation across regions; and error types new with the version. */
+ * propagation across regions; and error types new with the version.
+ *
+ * No data is not a failure: with fewer than min_requests requests on
+ * either side, or no data for a critical metric, the verdict is
+ * DL_VERDICT_INCONCLUSIVE and the judge's reason says what was missing
+ * ("no spans of version 2.0 of checkout in the traces during the
+ * deployment (versions seen: v1, v2)"). */
 #ifndef DL_CORRELATE_H
 #define DL_CORRELATE_H
 
@@ -37,6 +43,7 @@ const char *dl_compare_mode_name(dl_compare_mode m);
 int dl_compare_mode_parse(const char *name, dl_compare_mode *m, dl_error *err) DL_MUST_CHECK;
 
 #define DL_CORRELATE_MAX_WINDOWS 8
+#define DL_CORRELATE_MAX_WINDOW (INT64_C(24) * 3600 * 1000000000) /* 24 h */
 
 typedef struct dl_correlate_options {
   int64_t window;                 /* W in ns; 0: the deployment's duration, >= 10 min */
@@ -56,7 +63,12 @@ typedef struct dl_correlate_options {
   int64_t bucket;                 /* judge series bucket; 0: experiment window / 30, >= 1 s */
   int64_t propagation_bucket;     /* 0: a sixtieth of the range, >= 1 s */
   size_t top_operations;          /* canary: how many moved operations (default 5) */
-  uint64_t min_requests;          /* canary: per side for an operation (default 20) */
+  uint64_t min_requests;          /* the fewest requests each side needs: fewer make the
+                                     verdict inconclusive, and leave an operation out of
+                                     the moved ones (default 50) */
+  int64_t max_window;             /* a running deployment started longer ago than this is
+                                     refused (DL_EINVAL); default DL_CORRELATE_MAX_WINDOW,
+                                     0: no limit */
   dl_quantile_method method;
   int threads;                    /* 0: automatic */
   int64_t now;                    /* for a running deployment; 0: the clock */
@@ -104,6 +116,14 @@ typedef struct dl_correlation {
   dl_propagation propagation;
   dl_new_errors new_errors;
 } dl_correlation;
+
+/* Refuses (DL_EINVAL, saying how to proceed) a deployment that is still
+   running (COMPLETED is DL_TIME_NONE) at NOW and started more than
+   MAX_WINDOW ns before (0: no limit); ID names it in the message.
+   dl_correlate checks this with the options' max_window; a caller that
+   fetches traces for the windows first checks it before fetching. */
+int dl_correlate_check_running(const char *id, int64_t started, int64_t completed, int64_t now,
+                               int64_t max_window, dl_error *err) DL_MUST_CHECK;
 
 /* Correlates deployment D (service, version and start required) with the
    spans of SET.  The result borrows SET (free the result first). */

@@ -38,7 +38,8 @@ typedef struct dl_ingest_options {
 
 typedef struct dl_ingest_stats {
   size_t spans;   /* rows added to the set */
-  size_t skipped; /* spans or lines dropped (lenient mode only) */
+  size_t skipped; /* spans, lines or files dropped (lenient mode only) */
+  size_t skipped_files; /* of those, whole files that did not decode */
   size_t files;   /* files decoded */
   size_t bytes;   /* bytes decoded, after decompression */
   int format;     /* format of the last document decoded */

@@ -18,10 +18,14 @@
  * "latency" and "errors") scores the share of its classified metrics that
  * pass (NoData is left out unless the metric must have data, then it
  * fails); groups are weighted (given weights, the rest of 100 shared
- * equally among the others); the score is 0 when a critical metric fails
- * or when half the metrics or more have no data.  The verdict is pass at
- * or above pass_threshold, marginal at or above marginal_threshold, else
- * fail.  Every figure behind it is kept in the result. */
+ * equally among the others); the score is 0 when a critical metric fails.
+ * The verdict is pass at or above pass_threshold, marginal at or above
+ * marginal_threshold, else fail -- unless the data cannot tell: when a
+ * critical metric has no data (and need not have), or half the metrics or
+ * more have none, the verdict is inconclusive, and no data is never
+ * counted as a failure.  (The correlation adds a minimum sample of
+ * requests on each side, correlate.h.)  Every figure behind the verdict
+ * is kept in the result. */
 #ifndef DL_JUDGE_H
 #define DL_JUDGE_H
 
@@ -59,7 +63,8 @@ typedef enum dl_metric_kind {
 typedef enum dl_verdict {
   DL_VERDICT_PASS = 0,
   DL_VERDICT_MARGINAL = 1,
-  DL_VERDICT_FAIL = 2
+  DL_VERDICT_FAIL = 2,
+  DL_VERDICT_INCONCLUSIVE = 3 /* too little data to tell; not a failure */
 } dl_verdict;
 
 #define DL_JUDGE_MAX_METRICS 16
@@ -109,7 +114,8 @@ int dl_judge_config_weight(dl_judge_config *c, const char *name, double weight,
 int dl_judge_config_check(const dl_judge_config *c, dl_error *err) DL_MUST_CHECK;
 
 /* Names: "p50" .. "throughput"; "pass", "high", "low", "nodata";
-   "increase", "decrease", "either"; "pass", "marginal", "fail". */
+   "increase", "decrease", "either"; "pass", "marginal", "fail",
+   "inconclusive". */
 const char *dl_metric_kind_name(dl_metric_kind k);
 int dl_metric_kind_parse(const char *name, dl_metric_kind *k, dl_error *err) DL_MUST_CHECK;
 const char *dl_classification_name(dl_classification c);
@@ -155,11 +161,12 @@ typedef struct dl_judge_result {
   size_t n_metrics;
   dl_judge_group_score groups[DL_JUDGE_MAX_METRICS];
   size_t n_groups;
-  double score;
+  double score;          /* NaN when inconclusive */
   dl_verdict verdict;
   int critical_failure;  /* a critical metric failed */
   int too_little_data;   /* half the metrics or more had no data */
-  char reason[240];
+  int critical_no_data;  /* a critical metric had no data */
+  char reason[400];      /* why, in words a person can act on */
   double pass_threshold, marginal_threshold, conf_level;
 } dl_judge_result;
 
@@ -170,6 +177,11 @@ int dl_judge_classify(const dl_judge_metric *m, const dl_judge_input *in, double
 /* Scores classified metrics (RESULT->metrics[0..n_metrics) filled) and
    sets the verdict. */
 void dl_judge_score(const dl_judge_config *c, dl_judge_result *result);
+
+/* Makes RESULT inconclusive (score NaN) with the reason FMT, ...: for a
+   caller that finds too little data before or after scoring. */
+void dl_judge_inconclusive(dl_judge_result *result, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
 
 /* Classifies every metric of C from INPUTS (one per metric) and scores. */
 int dl_judge_run(const dl_judge_config *c, const dl_judge_input *inputs,

@@ -1,5 +1,6 @@
-/* New error types: the error types (exception type, status message, or
- * HTTP status plus route, as the trace set records them) of failed
+/* New error types: the error types (exception type, error.type or
+ * error.kind attribute, status message, or HTTP status plus route, as the
+ * trace set records them) of failed
  * requests of the new version that requests of other versions did not
  * show in the baseline window. */
 #ifndef DL_ERRORTYPES_H

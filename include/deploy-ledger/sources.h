@@ -3,7 +3,9 @@
  *
  * A time window is fetched in slices (DL default: one hour) so that no
  * single request hits the backend's limit; a slice whose answer holds
- * `limit' traces is split in two and fetched again, down to one second.
+ * `limit' traces is split in two and fetched again, down to one second,
+ * as long as the fetch stays within max_slices slices in all (a slice
+ * that cannot be split keeps the traces it got).
  * Traces met twice (at a slice boundary) are kept once.  All HTTP goes
  * through the library's one client (http-options.h: timeouts, retries,
  * limits).  Credentials come from the environment only -- PREFIX_TOKEN
@@ -32,8 +34,13 @@ typedef struct dl_trace_query {
   int64_t start, end;    /* the window, ns since the epoch, start < end */
   int limit;             /* traces per request (default 1000) */
   int64_t slice;         /* slice length in ns (default one hour) */
+  size_t max_slices;     /* most slices asked for, splits included (default
+                            DL_FETCH_MAX_SLICES); a window needing more is
+                            refused before any slice is asked */
   int api;               /* Jaeger: DL_JAEGER_API_* */
 } dl_trace_query;
+
+#define DL_FETCH_MAX_SLICES 500
 
 void dl_trace_query_init(dl_trace_query *q);
 

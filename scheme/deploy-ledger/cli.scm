@@ -29,7 +29,9 @@
     ("flush" (deploy-ledger cli export) command-flush "send the spans waiting in the export spool")
     ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")
     ("correlate" (deploy-ledger cli correlate) command-correlate
-     "did the deployment make latency, errors or throughput worse?")))
+     "did the deployment make latency, errors or throughput worse?")
+    ("report" (deploy-ledger cli report) command-report
+     "the impact report: Org, Markdown, JSON or HTML with charts")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
@@ -38,8 +40,9 @@
 $XDG_DATA_HOME/deploy-ledger/ledger.db) and --help.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
-(kept in the spool) or a tracing backend not read; correlate: 0 pass,
-10 marginal, 11 fail.~%"))
+(kept in the spool or the dead letters) or a tracing backend not read;
+correlate and report: 0 pass, 10 marginal, 11 fail, 12 inconclusive
+(too little data to judge).~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))
@@ -67,7 +70,11 @@ status."
   (with-exception-handler
       (lambda (e) (report-error e))
     (lambda ()
-      (cond ((or (null? args) (member (car args) '("-h" "--help" "help")))
+      (cond ((null? args)
+             ;; No command: what there is to run, on stderr, as a usage error.
+             (usage (current-error-port))
+             %exit-usage)
+            ((member (car args) '("-h" "--help" "help"))
              (usage (current-output-port))
              %exit-ok)
             ((member (car args) '("--version" "version"))

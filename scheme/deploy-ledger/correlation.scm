@@ -73,16 +73,20 @@ END) of span start times (nanoseconds or RFC 3339 strings)."
                (format #f "~a: expected a duration (nanoseconds or a string such as \"15m\"), got ~s"
                        who value)))))
 
-(define* (deployment-windows deployment #:key width (now (current-time-ns)))
+(define* (deployment-windows deployment #:key width (now (current-time-ns)) max-window)
   "The windows of DEPLOYMENT as a list of @code{(name start . end)}:
 @code{baseline} [S - W, S), @code{during} [S, C] and @code{after} (C, C +
 W], closed ends written as half-open ranges on nanoseconds.  C is the
 completion, or NOW while the deployment runs; W is WIDTH (nanoseconds or a
 string such as @code{\"30m\"}), by default the deployment's duration and at
-least 10 minutes."
-  (%deployment-windows (deployment-event-started deployment)
+least 10 minutes.  With MAX-WINDOW (a duration, or #t for the 24 hours
+@code{correlate-with-traces} allows by default) a deployment still running
+after that long is refused, as @code{correlate-with-traces} refuses it."
+  (%deployment-windows (deployment-event-id deployment)
+                       (deployment-event-started deployment)
                        (deployment-event-completed deployment)
-                       now (->duration width 'deployment-windows)))
+                       now (->duration width 'deployment-windows)
+                       (if (eq? max-window #t) #t (->duration max-window 'deployment-windows))))
 
 (define* (time-buckets start end width)
   "Windows of WIDTH (nanoseconds or a duration string) covering [START,
@@ -255,8 +259,10 @@ each metric's classification with every figure behind it; #f when not judged."
   (field r 'judge))
 
 (define (correlation-result-verdict r)
-  "The verdict of R: @code{pass}, @code{marginal} or @code{fail}; #f when
-the correlation was not judged."
+  "The verdict of R: @code{pass}, @code{marginal}, @code{fail} or
+@code{inconclusive} (too few requests on a side, or no data for a critical
+metric: the judge's @code{reason} says what was missing); #f when the
+correlation was not judged."
   (let ((j (correlation-result-judge r)))
     (and j (string->symbol (assq-ref j 'verdict)))))
 
@@ -313,7 +319,7 @@ baseline, most frequent first."
 (define* (correlate deployment traces #:key window (windows '()) group-by
                     (filter '((kind . server))) (judge #t) (compare 'auto)
                     control-version bucket propagation-bucket (top-operations 5)
-                    (min-requests 20) (percentiles 'linear) (threads 0) now)
+                    min-requests max-window (percentiles 'linear) (threads 0) now)
   "Correlate DEPLOYMENT (a deployment event) with TRACES (a trace set);
 see @code{correlate-with-traces} in @code{(deploy-ledger integrations
 tracing)} for the arguments.  Returns a correlation result."
@@ -337,7 +343,8 @@ tracing)} for the arguments.  Returns a correlation result."
                (bucket . ,(->duration bucket who))
                (propagation-bucket . ,(->duration propagation-bucket who))
                (top-operations . ,top-operations)
-               (min-requests . ,min-requests))))
+               (min-requests . ,min-requests)
+               (max-window . ,(->duration max-window who)))))
            (answer (%correlate traces (deployment-event->c deployment) options)))
       (%make-correlation-result (car answer) (cdr answer)))))
 
@@ -356,12 +363,15 @@ completion (or NOW), per group: a list of alists (see @code{trace-metrics})."
 
 (define (verdict->exit-status verdict)
   "The exit status the command line gives VERDICT: 0 for @code{pass}, 10
-for @code{marginal}, 11 for @code{fail} (and when there is no verdict).
-They stay clear of the statuses the command uses for errors (1 to 9), so a
-CI step can tell a failed canary from a missing file."
+for @code{marginal}, 11 for @code{fail} (and when there is no verdict), 12
+for @code{inconclusive} (too little data to judge).  They stay clear of the
+statuses the command uses for errors (1 to 9), so a CI step can tell a
+failed canary from a missing file, and either from a canary that got no
+traffic."
   (case verdict
     ((pass) 0)
     ((marginal) 10)
+    ((inconclusive) 12)
     (else 11)))
 
 (define (spans->trace-set spans)

@@ -53,6 +53,9 @@ information, header values as <redacted>, the resource attributes."
   "True when the environment names an OTLP endpoint."
   (%otlp-endpoint-configured?))
 
+(define (traceparents links)
+  (map (lambda (l) (if (trace-context? l) (trace-context->traceparent l) l)) links))
+
 (define* (deployment-span-payload exporter deployment #:key (part 'end) (history '())
                                   stage (links '()))
   "The encoded spans of DEPLOYMENT for the export spool: PART is
@@ -60,16 +63,44 @@ information, header values as <redacted>, the resource attributes."
 of region or stage STAGE, from HISTORY) or @code{end} (the deployment span,
 an event per status transition in HISTORY, LINKS as trace contexts or
 traceparents).  Returns @code{(bytevector content-type span-count)}."
-  (%deployment-payload exporter (deployment-event->c deployment) history part stage
-                       (map (lambda (l) (if (trace-context? l) (trace-context->traceparent l) l))
-                            links)))
+  (%deployment-payload exporter part stage
+                       (list (list (deployment-event->c deployment) history
+                                   (traceparents links)))))
+
+(define (span->item span)
+  "The (deployment history links) the span alist SPAN was made from."
+  (let ((d (and (list? span) (assq-ref span 'deployment))))
+    (unless (deployment-event? d)
+      (raise-deploy-ledger-error
+       'invalid-input 'export-spans
+       "a span to export must be an alist made by create-deployment-span, which names its deployment; this one has none"))
+    (list (deployment-event->c d) (or (assq-ref span 'history) '())
+          (traceparents (or (assq-ref span 'links) '())))))
+
+(define (refusal-message result)
+  "The message of a collector's permanent refusal, RESULT of a send: the
+client's message names the request, the status and the start of the
+answer."
+  (format #f "the collector refused the spans for good (~a); check the endpoint, its headers and the protocol (OTEL_EXPORTER_OTLP_*)"
+          (assq-ref result 'message)))
 
 (define (export-spans exporter spans)
-  "Send SPANS, alists as @code{create-deployment-span} returns them, now.
-Returns an alist: @code{ok}, @code{http-status}, @code{attempts},
-@code{permanent}, @code{rejected-spans}, @code{message}."
-  (let ((payload (%spans-payload exporter spans)))
-    (%exporter-send exporter (first payload) (second payload))))
+  "Send SPANS, alists as @code{create-deployment-span} returns them, now, in
+one request.  Each span is built from the deployment, history and links it
+was made from, by the builder of the export spool: the same deployment
+and history go out as the same bytes as with @code{export-deployment} or
+the command line.  Returns an alist: @code{ok}, @code{http-status},
+@code{attempts}, @code{permanent}, @code{rejected-spans}, @code{message}
+and @code{response-body}.  A collector that is down or busy past the
+deadline gives @code{ok} #f: worth trying again.  One that refuses the
+spans for good (such as HTTP 400) raises @code{&deploy-ledger-error} with
+code @code{http} and a message quoting the start of its answer as
+printable text."
+  (let* ((payload (%deployment-payload exporter 'end #f (map span->item spans)))
+         (result (%exporter-send exporter (first payload) (second payload))))
+    (if (and (not (assq-ref result 'ok)) (assq-ref result 'permanent))
+        (raise-deploy-ledger-error 'http 'export-spans (refusal-message result))
+        result)))
 
 (define* (export-deployment exporter ledger deployment #:key (links '()))
   "Export DEPLOYMENT's span (its state and history in LEDGER) at once.  The

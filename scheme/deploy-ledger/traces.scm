@@ -35,7 +35,8 @@
 
 (define (trace-set-stats set)
   "An alist describing how SET was made: for a load, @code{spans},
-@code{skipped}, @code{files}, @code{bytes} and @code{warning} (the first
+@code{skipped} (spans, lines or files), @code{skipped-files} (of those,
+whole files), @code{files}, @code{bytes} and @code{warning} (the first
 problem skipped in lenient mode, or #f); for a fetch, @code{traces},
 @code{spans}, @code{requests}, @code{retries}, @code{slices},
 @code{splits} and @code{api}.  #f for a set made by filtering or merging."
@@ -99,7 +100,7 @@ to now and START to an hour before END."
 (define* (jaeger-traces #:key
                         (url (or (getenv "DEPLOY_LEDGER_JAEGER_URL") "http://localhost:16686"))
                         service operation start end (limit 1000)
-                        (api 'auto) (slice "1h") (timeout "30s") (retries 3)
+                        (api 'auto) (slice "1h") max-slices (timeout "30s") (retries 3)
                         credentials lenient? (keep '()) verbose?)
   "Fetch from Jaeger the traces of SERVICE between START and END (nanoseconds
 or RFC 3339 strings; by default the last hour) into a new trace set.
@@ -108,7 +109,10 @@ or RFC 3339 strings; by default the last hour) into a new trace set.
 @code{v1} (the JSON API of @code{/api/traces}) or @code{auto} (ask which
 answers).  The window is fetched in slices of @code{#:slice} (a duration,
 default one hour), each asking for at most @code{#:limit} traces; a slice
-that hits the limit is split in two and asked again.  Traces met in two
+that hits the limit is split in two and asked again.  At most
+@code{#:max-slices} slices are asked in all (default 500, splits included):
+a longer window is refused before any request, and a slice that could
+only be split beyond that keeps what it got.  Traces met in two
 slices are kept once.  Requests time out after @code{#:timeout} and are
 retried @code{#:retries} times on 429, 502, 503, 504 and network errors,
 with exponential backoff (the HTTP client the exporter uses too).  Credentials come from the environment:
@@ -126,7 +130,7 @@ defaults to @code{DEPLOY_LEDGER_JAEGER_URL}, else
     (let ((result (%jaeger-fetch
                    `((url . ,url) (service . ,service) (operation . ,operation)
                      (start . ,start) (end . ,end) (limit . ,limit)
-                     (slice . ,(duration 'jaeger-traces slice))
+                     (slice . ,(duration 'jaeger-traces slice)) (max-slices . ,max-slices)
                      (api . ,(case api ((v3) 3) ((v1) 1) ((auto #f) #f)
                                    (else (raise-deploy-ledger-error
                                           'invalid-input 'jaeger-traces
@@ -146,7 +150,7 @@ defaults to @code{DEPLOY_LEDGER_JAEGER_URL}, else
 (define* (tempo-traces #:key
                        (url (or (getenv "DEPLOY_LEDGER_TEMPO_URL") "http://localhost:3200"))
                        service operation query start end (limit 1000)
-                       (slice "1h") (timeout "30s") (retries 3)
+                       (slice "1h") max-slices (timeout "30s") (retries 3)
                        credentials lenient? (keep '()) verbose?)
   "Fetch from Grafana Tempo the traces matching a TraceQL query between START
 and END (nanoseconds or RFC 3339 strings; by default the last hour) into a
@@ -165,7 +169,7 @@ the variables @code{DEPLOY_LEDGER_TEMPO_TOKEN}, @code{DEPLOY_LEDGER_TEMPO_USER},
     (let ((result (%tempo-fetch
                    `((url . ,url) (service . ,service) (operation . ,operation)
                      (traceql . ,query) (start . ,start) (end . ,end) (limit . ,limit)
-                     (slice . ,(duration 'tempo-traces slice))
+                     (slice . ,(duration 'tempo-traces slice)) (max-slices . ,max-slices)
                      (timeout-ms . ,(milliseconds 'tempo-traces timeout))
                      (retries . ,retries) (credentials . ,credentials)
                      (lenient . ,lenient?) (keep . ,keep)))))

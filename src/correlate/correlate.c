@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "deploy-ledger/time.h"
+#include "sample-check.h"
 
 static const char *const mode_names[] = {"auto", "canary", "before-after"};
 
@@ -36,8 +37,27 @@ dl_correlate_options_init(dl_correlate_options *o)
   o->judge_enabled = 1;
   dl_judge_config_init(&o->judge);
   o->top_operations = 5;
-  o->min_requests = 20;
+  o->min_requests = 50;
+  o->max_window = DL_CORRELATE_MAX_WINDOW;
   o->method = DL_QUANTILE_LINEAR;
+}
+
+int
+dl_correlate_check_running(const char *id, int64_t started, int64_t completed, int64_t now,
+                           int64_t max_window, dl_error *err)
+{
+  if (completed != DL_TIME_NONE || max_window <= 0 || now - started <= max_window)
+    return DL_OK;
+  /* Judged up to now, a deployment left running for weeks would mean
+     windows of weeks: fetching and scanning them helps no one. */
+  char since[DL_TIME_TEXT_SIZE], ran[32], max[32];
+  return dl_fail(err, DL_EINVAL,
+                 "deployment %s has been in progress since %s (%s), longer than the %s a "
+                 "running deployment is judged over (--max-window): record how it ended "
+                 "(deploy-ledger finish %s --status ...), or raise --max-window",
+                 id ? id : "", dl_time_format(started, since),
+                 dl_duration_format(now - started, ran), dl_duration_format(max_window, max),
+                 id ? id : "ID");
 }
 
 /* Everything one correlation needs while it runs. */
@@ -412,6 +432,10 @@ setup(run *r)
   c->started = d->started;
   c->completed = d->completed;
   c->now = o->now ? o->now : dl_time_now();
+  rc = dl_correlate_check_running(d->id, d->started, d->completed, c->now, o->max_window,
+                                  r->err);
+  if (rc)
+    return rc;
   rc = dl_deployment_windows(d->started, d->completed, c->now, o->window, c->windows, r->err);
   if (rc)
     return rc;
@@ -554,6 +578,16 @@ dl_correlate(const dl_trace_set *set, const dl_deployment *d, const dl_correlate
       exp = dl_metrics_find(cmp, 1, NULL);
     }
     rc = judge(&r, ctl, exp);
+    if (!rc) {
+      /* Too few requests is no verdict, whatever the metrics said: a few
+         slow requests of a canary prove as little as a few fast ones. */
+      uint64_t around = c->mode == DL_COMPARE_CANARY
+                          ? window_requests(c->metrics, DL_WINDOW_DURING)
+                          : window_requests(c->metrics, c->control_window)
+                              + window_requests(c->metrics, c->experiment_window);
+      dl_sample_check(set, c, around, ctl ? ctl->count : 0, exp ? exp->count : 0,
+                      o->min_requests);
+    }
   }
   dl_metrics_free(cmp);
   if (!rc && c->mode == DL_COMPARE_CANARY)

@@ -2,6 +2,7 @@
 #include "deploy-ledger/judge.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@ static const char *const kind_names[DL_METRIC_KIND_COUNT] = {
   "p50", "p90", "p95", "p99", "mean", "max", "error-rate", "throughput"};
 static const char *const class_names[] = {"pass", "high", "low", "nodata"};
 static const char *const direction_names[] = {"increase", "decrease", "either"};
-static const char *const verdict_names[] = {"pass", "marginal", "fail"};
+static const char *const verdict_names[] = {"pass", "marginal", "fail", "inconclusive"};
 
 const char *
 dl_metric_kind_name(dl_metric_kind k)
@@ -58,7 +59,7 @@ dl_direction_parse(const char *name, dl_direction *d, dl_error *err)
 const char *
 dl_verdict_name(dl_verdict v)
 {
-  return (unsigned) v <= DL_VERDICT_FAIL ? verdict_names[v] : "unknown";
+  return (unsigned) v <= DL_VERDICT_INCONCLUSIVE ? verdict_names[v] : "unknown";
 }
 
 void
@@ -182,6 +183,7 @@ dl_judge_score(const dl_judge_config *c, dl_judge_result *r)
   r->conf_level = c->conf_level;
   size_t nodata = 0;
   r->critical_failure = 0;
+  r->critical_no_data = 0;
   for (size_t i = 0; i < r->n_metrics; i++) {
     dl_judge_metric_result *m = &r->metrics[i];
     size_t g = 0;
@@ -203,6 +205,8 @@ dl_judge_score(const dl_judge_config *c, dl_judge_result *r)
       gs->scored++;
     if (m->failed && m->config.critical)
       r->critical_failure = 1;
+    if (m->classification == DL_CLASS_NODATA && !m->failed && m->config.critical)
+      r->critical_no_data = 1;
   }
   /* Weights: given ones as given, the rest of 100 shared by the others. */
   double given = 0;
@@ -239,10 +243,16 @@ dl_judge_score(const dl_judge_config *c, dl_judge_result *r)
       i++;
     snprintf(r->reason, sizeof r->reason, "critical metric %s is %s", r->metrics[i].config.name,
              dl_classification_name(r->metrics[i].classification));
+  } else if (r->critical_no_data) {
+    size_t i = 0;
+    while (!(r->metrics[i].classification == DL_CLASS_NODATA && r->metrics[i].config.critical))
+      i++;
+    dl_judge_inconclusive(r, "critical metric %s has %s", r->metrics[i].config.name,
+                          r->metrics[i].reason);
+    return;
   } else if (r->too_little_data) {
-    r->score = 0;
-    snprintf(r->reason, sizeof r->reason, "%zu of %zu metrics have no data", nodata,
-             r->n_metrics);
+    dl_judge_inconclusive(r, "%zu of %zu metrics have no data", nodata, r->n_metrics);
+    return;
   } else {
     r->score = total_w > 0 ? sum / total_w : 0;
     size_t failing = 0;
@@ -254,6 +264,17 @@ dl_judge_score(const dl_judge_config *c, dl_judge_result *r)
   r->verdict = r->score >= c->pass_threshold       ? DL_VERDICT_PASS
                : r->score >= c->marginal_threshold ? DL_VERDICT_MARGINAL
                                                    : DL_VERDICT_FAIL;
+}
+
+void
+dl_judge_inconclusive(dl_judge_result *r, const char *fmt, ...)
+{
+  r->verdict = DL_VERDICT_INCONCLUSIVE;
+  r->score = NAN;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+  va_end(ap);
 }
 
 int

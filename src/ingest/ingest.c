@@ -425,6 +425,7 @@ load_dir(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
           if (!stats->warning.code)
             stats->warning = *err;
           stats->skipped++;
+          stats->skipped_files++;
         }
         dl_error_clear(err);
         rc = DL_OK;

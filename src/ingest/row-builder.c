@@ -70,7 +70,7 @@ dl_rb_span_begin(dl_row_builder *b)
   b->status_code = 0;
   b->error_tag = 0;
   b->http_status = 0;
-  b->status_message = b->exception_type = 0;
+  b->status_message = b->exception_type = b->error_attr = 0;
   b->route_len = 0;
 }
 
@@ -141,7 +141,7 @@ dl_rb_wants(const dl_row_builder *b, int at, const char *key, size_t key_len)
 {
   switch (key_len) {
   case 10:
-    if (KEY_IS("http.route"))
+    if (KEY_IS("http.route") || KEY_IS("error.type") || KEY_IS("error.kind"))
       return 1;
     break;
   case 12:
@@ -204,6 +204,13 @@ dl_rb_attr(dl_row_builder *b, int at, const char *key, size_t key_len, const dl_
       size_t n = t.len < DL_SB_ROUTE_MAX ? t.len : DL_SB_ROUTE_MAX;
       memcpy(b->route, t.ptr, n);
       b->route_len = n;
+    } else if (!res && !b->error_attr && (KEY_IS("error.type") || KEY_IS("error.kind"))) {
+      /* The error's class as current instrumentation names it
+         (OpenTelemetry's error.type, OpenTracing's error.kind tag). */
+      char buf[32];
+      dl_str t = dl_attr_value_text(v, buf);
+      if (t.len && intern(b, t.ptr, t.len, &b->error_attr))
+        return -1;
     }
     break;
   case 12:
@@ -280,6 +287,8 @@ dl_rb_span_end(dl_row_builder *b, dl_error *err)
   if (error) {
     if (b->exception_type)
       row->error_type = b->exception_type;
+    else if (b->error_attr)
+      row->error_type = b->error_attr;
     else if (b->status_message)
       row->error_type = b->status_message;
     else if (http_error) {

@@ -61,6 +61,7 @@ typedef struct dl_row_builder {
   int error_tag;         /* Jaeger: error=true */
   int64_t http_status;   /* 0 when absent */
   uint32_t status_message, exception_type;
+  uint32_t error_attr; /* the span's error.type (OpenTelemetry) or error.kind (OpenTracing) */
   size_t route_len;
   char route[DL_SB_ROUTE_MAX];
 

@@ -42,22 +42,6 @@ add_str(dl_arena *a, attrs *list, const char *key, const char *value)
   return add(a, list, key, dl_value_string(dl_arena_strdup(a, value)));
 }
 
-/* The semantic conventions know succeeded and failed; a rollback is a
-   failed deployment. */
-static const char *
-semconv_status(dl_deploy_status s)
-{
-  switch (s) {
-  case DL_STATUS_SUCCEEDED:
-    return "succeeded";
-  case DL_STATUS_FAILED:
-  case DL_STATUS_ROLLED_BACK:
-    return "failed";
-  default:
-    return NULL;
-  }
-}
-
 static int
 common_attributes(dl_arena *a, attrs *list, const dl_deployment *d)
 {
@@ -106,24 +90,24 @@ build_end(dl_arena *a, dl_span *s, const dl_deployment *d, const dl_history_entr
     s->flags |= 0x200; /* the pipeline's span is remote */
   attrs list = {0};
   int rc = common_attributes(a, &list, d);
-  rc |= add_str(a, &list, "deployment.status", semconv_status(d->status));
+  /* The deployment's own status, as on its events: the semantic
+     conventions' succeeded and failed, and also pending, in-progress and
+     rolled-back (a rollback is not reported as a plain failure). */
+  rc |= add_str(a, &list, "deployment.status", dl_deploy_status_name(d->status));
   rc |= add_str(a, &list, "deployment.type", dl_deploy_type_name(d->type));
-  rc |= add_str(a, &list, "deploy_ledger.status", dl_deploy_status_name(d->status));
   rc |= add_str(a, &list, "vcs.ref.head.revision", d->commit);
   rc |= add_str(a, &list, "deploy_ledger.previous_version", d->previous_version);
   rc |= add_str(a, &list, "enduser.id", d->actor);
-  for (size_t i = 0; i < d->n_regions; i++) {
-    if (i == 0) {
-      dl_value *items = dl_arena_alloc(a, d->n_regions * sizeof *items);
-      if (!items)
-        return -1;
-      for (size_t r = 0; r < d->n_regions; r++)
-        items[r] = dl_value_string(dl_arena_strdup(a, d->regions[r]));
-      dl_value v = {.kind = DL_VALUE_ARRAY};
-      v.u.array.items = items;
-      v.u.array.n = d->n_regions;
-      rc |= add(a, &list, "deploy_ledger.regions", v);
-    }
+  if (d->n_regions) { /* one array attribute: a region name may hold a comma */
+    dl_value *items = dl_arena_alloc(a, d->n_regions * sizeof *items);
+    if (!items)
+      return -1;
+    for (size_t r = 0; r < d->n_regions; r++)
+      items[r] = dl_value_string(dl_arena_strdup(a, d->regions[r]));
+    dl_value v = {.kind = DL_VALUE_ARRAY};
+    v.u.array.items = items;
+    v.u.array.n = d->n_regions;
+    rc |= add(a, &list, "deploy_ledger.regions", v);
   }
   for (size_t i = 0; i < d->n_attributes; i++)
     rc |= add_str(a, &list, d->attributes[i].key, d->attributes[i].value);
@@ -215,7 +199,7 @@ build_stage(dl_arena *a, dl_span *s, const dl_deployment *d, const dl_history_en
   attrs list = {0};
   int bad = common_attributes(a, &list, d);
   bad |= add_str(a, &list, is_region(d, stage) ? "cloud.region" : "deploy_ledger.stage", stage);
-  bad |= add_str(a, &list, "deployment.status", semconv_status(status));
+  bad |= add_str(a, &list, "deployment.status", dl_deploy_status_name(status));
   s->attrs = list.kv;
   s->n_attrs = list.n;
   s->has_status = 1;
@@ -243,7 +227,8 @@ dl_deployment_spans(dl_arena *arena, const dl_deployment *d, const dl_history_en
     attrs list = {0};
     if (!rc && (common_attributes(arena, &list, d)
                 || add_str(arena, &list, "deployment.type", dl_deploy_type_name(d->type))
-                || add_str(arena, &list, "deploy_ledger.status", "in-progress")))
+                || add_str(arena, &list, "deployment.status",
+                           dl_deploy_status_name(DL_STATUS_IN_PROGRESS))))
       rc = dl_fail(err, DL_ENOMEM, "out of memory");
     span->attrs = list.kv;
     span->n_attrs = list.n;

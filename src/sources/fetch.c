@@ -2,6 +2,9 @@
    keeping each trace once. */
 #include "sources/fetch.h"
 
+#include "deploy-ledger/time.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +14,7 @@ dl_trace_query_init(dl_trace_query *q)
   memset(q, 0, sizeof *q);
   q->limit = 1000;
   q->slice = 3600LL * 1000000000LL;
+  q->max_slices = DL_FETCH_MAX_SLICES;
 }
 
 void
@@ -214,7 +218,7 @@ window(dl_fetch *f, int64_t start, int64_t end, int64_t min_slice, dl_fetch_slic
        void *ctx, int depth, dl_error *err)
 {
   f->stats.slices++;
-  int can_split = end - start >= 2 * min_slice && depth < 40;
+  int can_split = end - start >= 2 * min_slice && depth < 40 && f->split_budget >= 2;
   int rc = fn(f, start, end, can_split, ctx, err);
   if (rc > 0 && !can_split)
     rc = 0;
@@ -224,23 +228,58 @@ window(dl_fetch *f, int64_t start, int64_t end, int64_t min_slice, dl_fetch_slic
      smallest useful size (else keep what came, which FN did). */
   int64_t mid = start + (end - start) / 2;
   f->stats.splits++;
+  f->split_budget -= 2;
   rc = window(f, start, mid, min_slice, fn, ctx, depth + 1, err);
   if (rc < 0)
     return rc;
   return window(f, mid, end, min_slice, fn, ctx, depth + 1, err);
 }
 
-int
-dl_fetch_window(dl_fetch *f, int64_t start, int64_t end, int64_t slice, int64_t min_slice,
-                dl_fetch_slice_fn fn, void *ctx, dl_error *err)
+static int64_t
+slice_of(const dl_trace_query *q)
 {
-  if (end <= start)
-    return dl_fail(err, DL_EINVAL, "the window ends before it starts");
-  if (slice <= 0)
-    slice = 3600LL * 1000000000LL;
-  for (int64_t s = start; s < end;) {
-    int64_t e = end - s > slice ? s + slice : end;
-    int rc = window(f, s, e, min_slice, fn, ctx, 0, err);
+  return q->slice > 0 ? q->slice : 3600LL * 1000000000LL;
+}
+
+static size_t
+max_slices_of(const dl_trace_query *q)
+{
+  return q->max_slices ? q->max_slices : DL_FETCH_MAX_SLICES;
+}
+
+int
+dl_fetch_check_window(const dl_trace_query *q, dl_error *err)
+{
+  if (q->end <= q->start)
+    return dl_fail(err, DL_EINVAL, "the query window ends before it starts");
+  /* Counted before anything is asked: a window left open for months must
+     not turn into tens of thousands of requests. */
+  uint64_t n = (uint64_t) ((q->end - q->start - 1) / slice_of(q)) + 1;
+  if (n > max_slices_of(q)) {
+    char a[DL_TIME_TEXT_SIZE], b[DL_TIME_TEXT_SIZE], len[32];
+    return dl_fail(err, DL_EINVAL,
+                   "the window from %s to %s would take %llu slices of %s, more than the %zu "
+                   "a fetch may ask for: narrow the window, or raise the limit (max-slices: "
+                   "correlate --max-slices, #:max-slices)",
+                   dl_time_format(q->start, a), dl_time_format(q->end, b),
+                   (unsigned long long) n, dl_duration_format(slice_of(q), len),
+                   max_slices_of(q));
+  }
+  return DL_OK;
+}
+
+int
+dl_fetch_window(dl_fetch *f, const dl_trace_query *q, int64_t min_slice, dl_fetch_slice_fn fn,
+                void *ctx, dl_error *err)
+{
+  int rc = dl_fetch_check_window(q, err);
+  if (rc)
+    return rc;
+  int64_t slice = slice_of(q);
+  f->split_budget = max_slices_of(q) - (size_t) ((q->end - q->start - 1) / slice + 1);
+  for (int64_t s = q->start; s < q->end;) {
+    int64_t e = q->end - s > slice ? s + slice : q->end;
+    rc = window(f, s, e, min_slice, fn, ctx, 0, err);
     if (rc < 0)
       return err && err->code ? err->code : DL_EHTTP;
     s = e;

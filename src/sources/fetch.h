@@ -13,6 +13,7 @@ typedef struct dl_fetch {
   dl_http *http;
   dl_ingest_options ingest;
   dl_fetch_stats stats;
+  size_t split_budget; /* further slices splitting may still ask for */
   /* Trace ids taken so far: open addressing over 16-byte keys. */
   uint8_t (*ids)[16];
   size_t n_ids, cap_ids;
@@ -38,13 +39,20 @@ int dl_fetch_commit(dl_fetch *f, const dl_trace_set *scratch, dl_error *err) DL_
 int dl_fetch_seen(const dl_fetch *f, const uint8_t id[16]);
 int dl_fetch_note_id(dl_fetch *f, const uint8_t id[16]);
 
-/* The window [start, end) in slices of SLICE ns: calls FN for each.
-   FN returns 0 when it took the slice's traces, 1 to have the slice split
-   in two (it hit the limit; allowed only when CAN_SPLIT, i.e. while
-   halves stay at least MIN_SLICE long), or -1 on error. */
+/* The window [Q->start, Q->end) in slices of Q->slice ns: calls FN for
+   each.  FN returns 0 when it took the slice's traces, 1 to have the
+   slice split in two (it hit the limit; allowed only when CAN_SPLIT,
+   i.e. while halves stay at least MIN_SLICE long and Q->max_slices is not
+   reached), or -1 on error.  A window of more than Q->max_slices slices
+   is refused (DL_EINVAL) before FN is called. */
+/* Checks Q's window before any request: it must not end before it starts
+   nor need more than Q->max_slices slices (the error says how to raise
+   it). */
+int dl_fetch_check_window(const dl_trace_query *q, dl_error *err) DL_MUST_CHECK;
+
 typedef int (*dl_fetch_slice_fn)(dl_fetch *f, int64_t start, int64_t end, int can_split,
                                  void *ctx, dl_error *err);
-int dl_fetch_window(dl_fetch *f, int64_t start, int64_t end, int64_t slice, int64_t min_slice,
+int dl_fetch_window(dl_fetch *f, const dl_trace_query *q, int64_t min_slice,
                     dl_fetch_slice_fn fn, void *ctx, dl_error *err) DL_MUST_CHECK;
 
 #endif

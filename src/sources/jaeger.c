@@ -134,8 +134,9 @@ dl_jaeger_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_option
     return dl_fail(err, DL_EINVAL, "a Jaeger query needs the URL of the query service");
   if (!q->service || !*q->service)
     return dl_fail(err, DL_EINVAL, "a Jaeger query needs a service name");
-  if (q->end <= q->start)
-    return dl_fail(err, DL_EINVAL, "the query window ends before it starts");
+  int checked = dl_fetch_check_window(q, err);
+  if (checked)
+    return checked;
   dl_trace_query query = *q;
   if (query.limit <= 0)
     query.limit = 1000;
@@ -148,7 +149,7 @@ dl_jaeger_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_option
     rc = detect_api(f.http, q->url, &ctx.api, err);
   f.stats.api = ctx.api;
   if (rc == DL_OK)
-    rc = dl_fetch_window(&f, q->start, q->end, q->slice, 1000000000LL, jaeger_slice, &ctx, err);
+    rc = dl_fetch_window(&f, q, 1000000000LL, jaeger_slice, &ctx, err);
   return dl_fetch_end(&f, rc, stats);
 }
 

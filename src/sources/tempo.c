@@ -150,8 +150,9 @@ dl_tempo_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_options
     memset(stats, 0, sizeof *stats);
   if (!q || !q->url || !*q->url)
     return dl_fail(err, DL_EINVAL, "a Tempo query needs the URL of Tempo");
-  if (q->end <= q->start)
-    return dl_fail(err, DL_EINVAL, "the query window ends before it starts");
+  int checked = dl_fetch_check_window(q, err);
+  if (checked)
+    return checked;
   dl_trace_query query = *q;
   if (query.limit <= 0)
     query.limit = 1000;
@@ -162,7 +163,7 @@ dl_tempo_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_options
   dl_fetch f;
   int rc = dl_fetch_begin(&f, set, http, PREFIX, ingest, err);
   if (rc == DL_OK)
-    rc = dl_fetch_window(&f, q->start, q->end, q->slice, 1000000000LL, tempo_slice, &ctx, err);
+    rc = dl_fetch_window(&f, q, 1000000000LL, tempo_slice, &ctx, err);
   free(traceql);
   return dl_fetch_end(&f, rc, stats);
 }

@@ -163,15 +163,29 @@ test_score(void)
   ok(res.verdict == DL_VERDICT_MARGINAL, "75 is still marginal (threshold inclusive)");
 
   dl_classification nod[5] = {DL_CLASS_NODATA, DL_CLASS_NODATA, 0, 0, DL_CLASS_NODATA};
-  is_double(score_of(&cfg, nod, no_fail, &res), 0, 0, "3 of 5 without data: 0");
-  ok(res.too_little_data && res.verdict == DL_VERDICT_FAIL, "too little data: fail (%s)",
-     res.reason);
+  /* No data is not a failure (these asserted a fail, score 0, before
+     the inconclusive verdict existed). */
+  ok(isnan(score_of(&cfg, nod, no_fail, &res)), "3 of 5 without data: no score");
+  ok(res.too_little_data && res.verdict == DL_VERDICT_INCONCLUSIVE,
+     "too little data: inconclusive (%s)", res.reason);
+  is_str(dl_verdict_name(res.verdict), "inconclusive", "the verdict's name");
   dl_classification one_nod[5] = {DL_CLASS_NODATA, 0, 0, 0, 0};
   is_double(score_of(&cfg, one_nod, no_fail, &res), 100, 0,
             "1 of 5 without data: left out of the score");
   dl_classification nod_err[5] = {0, 0, 0, 0, DL_CLASS_NODATA};
+  ok(isnan(score_of(&cfg, nod_err, no_fail, &res)) && res.verdict == DL_VERDICT_INCONCLUSIVE
+       && res.critical_no_data,
+     "critical error-rate without data: inconclusive (%s)", res.reason);
+  cfg.metrics[4].critical = 0;
   is_double(score_of(&cfg, nod_err, no_fail, &res), 100, 0,
             "a group without data is left out (weights renormalised)");
+  ok(res.verdict == DL_VERDICT_PASS, "a metric that is not critical without data: pass");
+  cfg.metrics[4].must_have_data = 1;
+  int err_failed[5] = {0, 0, 0, 0, 1};
+  ok(score_of(&cfg, nod_err, err_failed, &res) < 75 && res.verdict == DL_VERDICT_FAIL,
+     "a metric that must have data and has none fails: %s", res.reason);
+  cfg.metrics[4].critical = 1;
+  cfg.metrics[4].must_have_data = 0;
 
   dl_error err;
   ok(dl_judge_config_weight(&cfg, "latency", 80, &err) == DL_OK, "latency weighs 80");

@@ -209,4 +209,71 @@
 (test-raises "bad window" deploy-ledger-error?
   (correlate-with-traces canary traces #:window "soon"))
 
+;;; No data is not a failure.
+(define (canary-of version completed)
+  (make-deployment-event #:service-name "checkout" #:version version
+                         #:previous-version "v1" #:deployment-type 'canary
+                         #:started (+ T0 (* 60 MIN)) #:completed completed))
+(define typo (correlate-with-traces (canary-of "2.0" (+ T0 (* 90 MIN))) traces))
+(test-eq "a version typo: inconclusive, not fail" 'inconclusive (correlation-result-verdict typo))
+(test-eq "no score" #f (correlation-result-score typo))
+(test-equal "the reason names the version and the versions seen"
+  "no spans of version 2.0 of checkout in the traces during the deployment (versions seen: v1, v2): check the deployment's version"
+  (assq-ref (correlation-result-judge typo) 'reason))
+(test-equal "exit status 12" 12 (verdict->exit-status (correlation-result-verdict typo)))
+;; Twenty seconds of canary: about 40 v2 requests, fewer than 50.
+(define short (canary-of "v2" (+ T0 (* 60 MIN) (* 20 1000000000))))
+(define tiny (correlate-with-traces short traces))
+(test-eq "a tiny sample: inconclusive" 'inconclusive (correlation-result-verdict tiny))
+(test-assert "the reason gives the counts and the minimum"
+  (string-contains (assq-ref (correlation-result-judge tiny) 'reason)
+                   "fewer than the 50 each side needs (--min-requests)"))
+(test-assert "#:min-requests 10 judges the same sample"
+  (memq (correlation-result-verdict (correlate-with-traces short traces #:min-requests 10))
+        '(pass marginal fail)))
+(test-eq "a critical metric without data: inconclusive" 'inconclusive
+  (correlation-result-verdict
+   (correlate-with-traces canary traces #:min-requests 0
+                          #:judge (make-judge-config
+                                   #:metrics (list (make-judge-metric 'p50)
+                                                   (make-judge-metric 'p99 #:critical? #t)))
+                          #:filter '((kind . server) (operation . "GET /nothing")))))
+
+;;; A deployment left running is refused after #:max-window.
+(define running (make-deployment-event #:service-name "checkout" #:version "v2"
+                                       #:deployment-type 'rolling #:started T0))
+(test-raises "running for two days: refused" deploy-ledger-error?
+  (correlate-with-traces running traces #:now (+ T0 (* 48 60 MIN))))
+(test-assert "the message names --max-window"
+  (with-exception-handler
+      (lambda (e)
+        (and (deploy-ledger-error? e)
+             (string-contains (deploy-ledger-error-message e) "(--max-window)")))
+    (lambda () (correlate-with-traces running traces #:now (+ T0 (* 48 60 MIN))) #f)
+    #:unwind? #t))
+(test-assert "judged up to now within #:max-window"
+  (correlation-result? (correlate-with-traces running traces #:now (+ T0 (* 48 60 MIN))
+                                              #:max-window "3d")))
+(test-raises "deployment-windows #:max-window #t refuses it too" deploy-ledger-error?
+  (deployment-windows running #:now (+ T0 (* 48 60 MIN)) #:max-window #t))
+(test-equal "exit status for inconclusive" 12 (verdict->exit-status 'inconclusive))
+
+;;; error.type (OpenTelemetry) and error.kind (Jaeger tag) are error types.
+(define (write-file name text)
+  (let ((path (string-append (or (getenv "TMPDIR") "/tmp") "/" name)))
+    (call-with-output-file path (lambda (p) (display text p)))
+    path))
+(define otlp-error-type
+  (write-file (format #f "dl-error-type-~a.json" (getpid))
+              "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"checkout\"}}]},\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\",\"spanId\":\"b7ad6b7169203331\",\"name\":\"GET /pay\",\"kind\":2,\"startTimeUnixNano\":\"1705312800000000000\",\"endTimeUnixNano\":\"1705312800100000000\",\"attributes\":[{\"key\":\"error.type\",\"value\":{\"stringValue\":\"timeout\"}}],\"status\":{\"code\":2,\"message\":\"deadline exceeded\"}}]}]}]}"))
+(define jaeger-error-kind
+  (write-file (format #f "dl-error-kind-~a.json" (getpid))
+              "{\"data\":[{\"traceID\":\"0af7651916cd43dd8448eb211c80319d\",\"spans\":[{\"traceID\":\"0af7651916cd43dd8448eb211c80319d\",\"spanID\":\"b7ad6b7169203332\",\"operationName\":\"GET /pay\",\"references\":[],\"startTime\":1705312800000000,\"duration\":1000,\"tags\":[{\"key\":\"span.kind\",\"type\":\"string\",\"value\":\"server\"},{\"key\":\"error\",\"type\":\"bool\",\"value\":true},{\"key\":\"error.kind\",\"type\":\"string\",\"value\":\"ConnectionRefused\"}],\"logs\":[],\"processID\":\"p1\"}],\"processes\":{\"p1\":{\"serviceName\":\"checkout\",\"tags\":[]}}}]}"))
+(test-equal "OTLP: error.type is the error type, before the status message" "timeout"
+  (assq-ref (car (trace-set->list (load-traces otlp-error-type))) 'error-type))
+(test-equal "Jaeger: the error.kind tag is the error type" "ConnectionRefused"
+  (assq-ref (car (trace-set->list (load-traces jaeger-error-kind))) 'error-type))
+(delete-file otlp-error-type)
+(delete-file jaeger-error-kind)
+
 (test-end "correlation")

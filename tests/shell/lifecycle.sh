@@ -118,6 +118,11 @@ err_has "naming it" 'cannot run "no-such-command-here"'
 check "and the deployment is recorded as failed" \
   sh -c "$dl list --service job --limit 1 | grep -q ' 4 .* failed '"
 
+cp "$DEPLOY_LEDGER_DB" "$tmp/ro.db" && chmod 0444 "$tmp/ro.db"
+status_is "exec on a ledger it cannot write: storage error" 5 \
+  $dl exec --db "$tmp/ro.db" --service job --version 8 -- touch "$tmp/ran"
+ok_if "$(test ! -e "$tmp/ran"; echo $?)" "and the command did not run"
+
 before=$($dl list --json | grep -o '"id":' | wc -l)
 status_is "exec without -- COMMAND is a usage error" 2 $dl exec --service job --version 7
 status_is "exec without --service is a usage error" 2 $dl exec --version 7 -- true

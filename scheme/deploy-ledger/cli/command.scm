@@ -19,6 +19,7 @@
             required
             symbol-option
             positive-integer
+            key-value
             find-or-fail
             deployment->json
             alist->hash
@@ -105,6 +106,14 @@ naming CMD otherwise."
     (unless (and n (exact-integer? n) (> n 0))
       (usage-error "~a: --~a must be a positive integer, got \"~a\"" cmd name text))
     n))
+
+(define (key-value command name text)
+  "TEXT, the value KEY=VALUE of option NAME, as a pair (KEY . VALUE); a
+usage error naming COMMAND otherwise."
+  (let ((eq (string-index text #\=)))
+    (unless (and eq (> eq 0))
+      (usage-error "~a: malformed --~a \"~a\" (expected KEY=VALUE)" command name text))
+    (cons (substring text 0 eq) (substring text (+ eq 1)))))
 
 (define (find-or-fail ledger id)
   "The deployment of LEDGER with ID (or a unique prefix of it); a

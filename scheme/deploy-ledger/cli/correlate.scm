@@ -2,6 +2,7 @@
 (define-module (deploy-ledger cli correlate)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 format)
+  #:use-module (deploy-ledger core errors)
   #:use-module (deploy-ledger core time)
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger ledger)
@@ -11,7 +12,11 @@
   #:use-module (deploy-ledger cli options)
   #:use-module (deploy-ledger cli command)
   #:use-module (deploy-ledger cli correlation-summary)
-  #:export (command-correlate))
+  #:use-module (deploy-ledger cli judge-options)
+  #:export (command-correlate
+            %correlate-options
+            correlate-from-options
+            trace-source))
 
 (define correlate-help "\
 Usage: deploy-ledger correlate ID --traces SOURCE [OPTIONS]
@@ -27,69 +32,179 @@ rate, throughput, significance tests and a verdict.
                     deployment's windows; repeat for several
   --window D        the baseline and after windows (default: the
                     deployment's duration, at least 10m)
+  --max-window D    refuse a deployment still running after D (default 24h;
+                    0: no limit): it is judged up to now
+  --max-slices N    at most N one-hour slices asked of a backend (default
+                    200); a longer window is refused
   --compare MODE    auto (default), canary or before-after
-  --group-by DIMS   also per group, e.g. region or operation,version
+  --control-version V  the canary's baseline version (default: the
+                    previous version, else the busiest other one)
+  --group-by DIMS   also per group: service, version, region, environment,
+                    operation, error-type or an attribute key (http.route),
+                    comma-separated
+  --operation NAME  only spans of this operation (span name)
+  --kind KIND       server (default), client, internal, producer, consumer,
+                    unspecified or any
+  --attribute K=V   only spans whose attribute K is V
   --bucket B        width of the judge's series (default: window / 30)
   --percentiles P   linear (default) or nearest-rank
-  --lenient         skip malformed spans and files instead of failing
+  --min-requests N  the fewest requests each side needs for a verdict
+                    (default 50); fewer make it inconclusive
+  --config FILE     the judge's configuration: a Scheme file whose last
+                    expression is (make-judge-config ...) of
+                    (deploy-ledger judge)
+  --pass-score S    the score from which the verdict is pass (default 95)
+  --marginal-score S  the score from which it is marginal (default 75)
+  --allowed-increase METRIC=RATIO
+                    e.g. latency-p99=1.2: a rise up to 20% passes; repeat
+  --critical METRIC a metric whose failure fails the whole; repeat
+  --lenient         skip malformed spans and files instead of failing, and
+                    say how many on stderr
   --json            the full result as JSON
   --db FILE         the ledger file
 
-Exit status: 0 pass, 10 marginal, 11 fail (or no verdict); 2 to 5 as for
-every command (usage, not found, storage); 6 when a tracing backend could
-not be read; 1 for unreadable trace files.
+Exit status: 0 pass, 10 marginal, 11 fail, 12 inconclusive (too few
+requests on a side, or no data for a critical metric: the summary says
+what was missing); 1 for a trace file that cannot be read; 2 for a usage
+error (an unknown option or value, a stray argument, a deployment running
+longer than --max-window); 3 for no such deployment; 5 for a ledger that
+cannot be read; 6 when a tracing backend could not be read.
 ")
 
-(define (trace-source spec d width lenient?)
+(define %dimensions '("service" "version" "region" "environment" "operation" "error-type"))
+
+(define (group-by-option cmd text)
+  "The dimensions of --group-by TEXT: the built-in ones, or attribute
+keys, which have a dot (http.route); a usage error for anything else."
+  (and text
+       (map (lambda (dim)
+              (unless (or (member dim %dimensions) (string-index dim #\.))
+                (usage-error "~a: unknown --group-by dimension \"~a\" (expected ~a, or an \
+attribute key such as http.route)" cmd dim (string-join %dimensions ", ")))
+              dim)
+            (string-split text #\,))))
+
+(define (kept-keys group-by attribute)
+  "The attribute keys the trace set must keep as columns: those grouped
+by or filtered on, other than the built-in dimensions."
+  (delete-duplicates
+   (filter (lambda (k) (and (string-index k #\.) (not (member k %dimensions))))
+           (append (or group-by '()) (if attribute (list (car attribute)) '())))))
+
+(define (load-file-traces spec lenient? keep)
+  "The spans of file or directory SPEC.  Any failure to read them is an
+error naming SPEC with exit status 1 (not 3: a missing trace file is not a
+missing deployment).  With LENIENT? what was skipped is said on stderr."
+  (unless (file-exists? spec)
+    (raise-deploy-ledger-error 'trace-file 'load-traces
+                               (format #f "cannot read traces from ~a: no such file or directory"
+                                       spec)))
+  (let ((set (with-exception-handler
+                 (lambda (e)
+                   (raise-deploy-ledger-error
+                    'trace-file 'load-traces
+                    (or (and (deploy-ledger-error? e) (deploy-ledger-error-message e))
+                        (format #f "cannot read traces from ~a" spec))))
+               (lambda () (load-traces spec #:lenient? lenient? #:keep keep))
+               #:unwind? #t)))
+    (when lenient?
+      (report-skipped spec (trace-set-stats set)))
+    set))
+
+(define (report-skipped spec stats)
+  "Say on stderr how much of SPEC --lenient skipped, and the first reason."
+  (let* ((files (or (assq-ref stats 'skipped-files) 0))
+         (spans (- (or (assq-ref stats 'skipped) 0) files)))
+    (format (current-error-port) "deploy-ledger correlate: ~a: ~a span~:p or line~:p and ~a \
+file~:p skipped~a~%" spec spans files
+            (let ((w (assq-ref stats 'warning)))
+              (if w (string-append " (first: " w ")") "")))))
+
+(define (trace-source spec d width max-window lenient? keep max-slices)
   "The spans SPEC names for deployment D: a file or directory, or the
-traces of D's service over D's windows (of WIDTH) from jaeger:URL, tempo:URL
-or a bare http(s) URL (Jaeger).  Backends report what they fetched on
-stderr."
+traces of D's service over D's windows (of WIDTH; refused when D has run
+for longer than MAX-WINDOW) from jaeger:URL, tempo:URL or a bare http(s)
+URL (Jaeger), in at most MAX-SLICES slices.  Backends report what they
+fetched on stderr."
   (define (fetch fetcher url)
-    (let ((windows (deployment-windows d #:width width)))
+    (let ((windows (deployment-windows d #:width width #:max-window max-window)))
       (fetcher #:url url #:service (deployment-event-service-name d)
                #:start (apply min (map window-start windows))
                #:end (apply max (map window-end windows))
-               #:lenient? lenient? #:verbose? #t)))
+               #:max-slices max-slices
+               #:lenient? lenient? #:keep keep #:verbose? #t)))
   (cond ((string-prefix? "jaeger:" spec) (fetch jaeger-traces (substring spec 7)))
         ((string-prefix? "tempo:" spec) (fetch tempo-traces (substring spec 6)))
         ((or (string-prefix? "http://" spec) (string-prefix? "https://" spec))
          (fetch jaeger-traces spec))
-        (else (load-traces spec #:lenient? lenient?))))
+        (else (load-file-traces spec lenient? keep))))
+
+(define (filter-options o)
+  "The span filter the options O give: --kind (default server),
+--operation, --attribute K=V."
+  (define cmd "deploy-ledger correlate")
+  `((kind . ,(string->symbol (option o 'kind "server")))
+    ,@(if (option o 'operation) `((operation . ,(option o 'operation))) '())
+    ,@(if (option o 'attribute)
+          `((attribute . ,(key-value cmd 'attribute (option o 'attribute))))
+          '())))
+
+(define (natural cmd name text default)
+  "TEXT, the value of option NAME, as an integer >= 0; DEFAULT when absent."
+  (if (not text)
+      default
+      (let ((n (string->number text)))
+        (unless (and n (exact-integer? n) (>= n 0))
+          (usage-error "~a: --~a must be a whole number, got \"~a\"" cmd name text))
+        n)))
+
+(define %correlate-options
+  ;; The options of every command that correlates (correlate, report).
+  '((traces multi) (window value) (max-window value) (max-slices value)
+    (compare value) (control-version value) (group-by value) (operation value)
+    (kind value) (attribute value) (bucket value) (percentiles value)
+    (min-requests value) (config value) (pass-score value)
+    (marginal-score value) (allowed-increase multi) (critical multi)
+    (lenient flag)))
+
+(define (correlate-from-options cmd o)
+  "Correlate the deployment the parsed options O name (one ID, --traces and
+the settings of @code{%correlate-options}), for command CMD: three values,
+the deployment event, the trace set and the correlation result."
+  (let* ((id (one-id cmd o))
+         (sources (required cmd o 'traces))
+         (compare (symbol-option cmd o 'compare '(auto canary before-after) 'auto))
+         (percentiles (symbol-option cmd o 'percentiles '(linear nearest-rank) 'linear))
+         (group-by (group-by-option cmd (option o 'group-by)))
+         (filter (filter-options o))
+         (judge (judge-config-of-options o))
+         (min-requests (natural cmd 'min-requests (option o 'min-requests) #f))
+         (max-slices (and (option o 'max-slices)
+                          (positive-integer cmd 'max-slices (option o 'max-slices))))
+         ;; "0" is no limit (a duration needs a unit otherwise).
+         (max-window (let ((w (option o 'max-window))) (if (equal? w "0") 0 w)))
+         (d (call-with-ledger-of o (lambda (l) (find-or-fail l id))))
+         (keep (kept-keys group-by (assq-ref filter 'attribute)))
+         (traces (apply trace-set-merge
+                        (map (lambda (s) (trace-source s d (option o 'window) (or max-window #t)
+                                                       (option o 'lenient) keep max-slices))
+                             sources))))
+    (values d traces
+            (correlate-with-traces d traces #:window (option o 'window) #:compare compare
+                                   #:group-by group-by #:filter filter #:judge judge
+                                   #:control-version (option o 'control-version)
+                                   #:bucket (option o 'bucket) #:percentiles percentiles
+                                   #:min-requests min-requests #:max-window max-window))))
 
 (define (command-correlate args)
   (define cmd "deploy-ledger correlate")
   (with-command
-   "correlate" '((traces multi) (window value) (compare value) (group-by value) (bucket value)
-                 (percentiles value) (lenient flag) (json flag))
+   "correlate" (cons '(json flag) %correlate-options)
    correlate-help args
    (lambda (o)
-     (let* ((rest (options-rest o))
-            (_ (unless (= 1 (length rest))
-                 (usage-error "~a: expected one deployment ID" cmd)))
-            (sources (or (option o 'traces)
-                         (usage-error "~a: --traces is required" cmd)))
-            (compare (let ((m (option o 'compare "auto")))
-                       (if (member m '("auto" "canary" "before-after"))
-                           (string->symbol m)
-                           (usage-error "~a: unknown --compare \"~a\"" cmd m))))
-            (d (call-with-ledger-of
-                o (lambda (l)
-                    (or (find-deployment l (car rest))
-                        (usage-error "~a: no deployment with id \"~a\"" cmd (car rest))))))
-            (traces (apply trace-set-merge
-                     (map (lambda (s) (trace-source s d (option o 'window) (option o 'lenient)))
-                          sources)))
-            (group-by (and (option o 'group-by)
-                           (map string->symbol (string-split (option o 'group-by) #\,))))
-            (percentiles (let ((p (option o 'percentiles "linear")))
-                           (if (member p '("linear" "nearest-rank"))
-                               (string->symbol p)
-                               (usage-error "~a: unknown --percentiles \"~a\"" cmd p))))
-            (r (correlate-with-traces d traces #:window (option o 'window) #:compare compare
-                                      #:group-by group-by #:bucket (option o 'bucket)
-                                      #:percentiles percentiles)))
-       (if (option o 'json)
-           (begin (display (correlation-result->json r)) (newline))
-           (print-correlation-summary r d))
-       (verdict->exit-status (correlation-result-verdict r))))))
+     (call-with-values (lambda () (correlate-from-options cmd o))
+       (lambda (d traces r)
+         (if (option o 'json)
+             (begin (display (correlation-result->json r)) (newline))
+             (print-correlation-summary r d))
+         (verdict->exit-status (correlation-result-verdict r)))))))

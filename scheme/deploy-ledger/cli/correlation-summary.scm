@@ -154,6 +154,9 @@
           (deployment-event-version d) (deployment-event-deployment-type d)
           (or (correlation-result-verdict r) "none")
           (let ((s (correlation-result-score r))) (if (real? s) (format #f "~,3f" s) "-")))
+  (let ((j (correlation-result-judge r)))
+    (when j
+      (format #t "why: ~a~%" (assq-ref j 'reason))))
   (let ((c (correlation-result-comparison r)))
     (when c
       (format #t "comparison: ~a, ~a against ~a~%" (assq-ref c 'mode)

@@ -11,16 +11,32 @@
             command-spool
             report-export))
 
-(define (report-export counts)
-  "Say on stderr what a flush did; return the exit status it deserves."
-  (let ((left (+ (assq-ref counts 'retry-later) (assq-ref counts 'dead-lettered))))
-    (format (current-error-port) "deploy-ledger: exported ~a span~:p~a~%"
+(define (last-refusal ledger)
+  "The reason of the dead letter of LEDGER refused last: the request, the
+collector's status and the start of its answer."
+  (let* ((dead (spool-entries ledger #:dead? #t))
+         (newest (and (pair? dead)
+                      (fold (lambda (e best) (if (> (assq-ref e 'failed) (assq-ref best 'failed))
+                                                 e best))
+                            (car dead) (cdr dead)))))
+    (or (and newest (assq-ref newest 'reason)) "refused")))
+
+(define (report-export counts ledger)
+  "Say on stderr what a flush of LEDGER did (quoting the collector when it
+refused an item for good); return the exit status it deserves."
+  (let ((later (assq-ref counts 'retry-later))
+        (dead (assq-ref counts 'dead-lettered)))
+    (format (current-error-port) "deploy-ledger: exported ~a span~:p~a~a~%"
             (assq-ref counts 'spans)
-            (if (zero? left)
+            (if (zero? later)
                 ""
                 (format #f "; ~a item(s) not accepted, kept in the spool (see deploy-ledger spool)"
-                        left)))
-    (if (zero? left) %exit-ok %exit-export)))
+                        later))
+            (if (zero? dead)
+                ""
+                (format #f "; ~a item(s) refused for good (~a), moved to the dead letters (see deploy-ledger spool --dead)"
+                        dead (last-refusal ledger))))
+    (if (zero? (+ later dead)) %exit-ok %exit-export)))
 
 (define flush-help "\
 Usage: deploy-ledger flush [--deployment ID] [--json]
@@ -36,13 +52,13 @@ Exit status 6 when something is left.
   (with-command
    "flush" '((deployment value) (json flag)) flush-help args
    (lambda (o)
-     (let ((counts (call-with-ledger-of
-                    o (lambda (l)
-                        (flush-spool (make-otlp-exporter) l
-                                     #:deployment (option o 'deployment))))))
-       (when (option o 'json)
-         (print-json counts))
-       (report-export counts)))))
+     (call-with-ledger-of
+      o (lambda (l)
+          (let ((counts (flush-spool (make-otlp-exporter) l
+                                     #:deployment (option o 'deployment))))
+            (when (option o 'json)
+              (print-json counts))
+            (report-export counts l)))))))
 
 (define spool-help "\
 Usage: deploy-ledger spool [--dead] [--json]

@@ -19,7 +19,7 @@
 (define %exit-not-found 3)      ; no such deployment, or an ambiguous prefix
 (define %exit-transition 4)     ; a status change the lifecycle forbids
 (define %exit-storage 5)        ; the ledger cannot be opened, read or written
-(define %exit-export 6)         ; spans not exported now; kept in the spool
+(define %exit-export 6)         ; spans not exported now; in the spool or dead letters
 
 (define &usage-error (make-exception-type '&usage-error &error '()))
 (define make-usage-error (record-constructor &usage-error))

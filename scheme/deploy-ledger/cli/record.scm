@@ -26,13 +26,6 @@
             finish-deployment
             current-actor))
 
-(define (parse-attribute command text)
-  "TEXT, an --attr value KEY=VALUE, as a pair; a usage error otherwise."
-  (let ((eq (string-index text #\=)))
-    (unless (and eq (> eq 0))
-      (usage-error "~a: malformed --attr \"~a\" (expected KEY=VALUE)" command text))
-    (cons (substring text 0 eq) (substring text (+ eq 1)))))
-
 (define (current-actor)
   "Who deploys, by default: from the environment of the CI system or the shell."
   (or (getenv "DEPLOY_LEDGER_ACTOR") (getenv "GITHUB_ACTOR") (getenv "GITLAB_USER_LOGIN")
@@ -48,7 +41,7 @@
   "With --export, send the spool of deployment ID now and return the
 exit status it deserves; otherwise leave it for `deploy-ledger flush'."
   (if (and exporter (option options 'export))
-      (report-export (flush-spool exporter ledger #:deployment id))
+      (report-export (flush-spool exporter ledger #:deployment id) ledger)
       %exit-ok))
 
 (define (history-entry at kind status actor reason key)
@@ -109,7 +102,7 @@ environment holds."
 with its start span spooled (and sent with --export).  Returns two values:
 the deployment as recorded and the exit status its export deserves."
   (let* ((attrs (with-pipeline-run
-                 (map (lambda (t) (parse-attribute cmd t)) (option o 'attr '()))))
+                 (map (lambda (t) (key-value cmd 'attr t)) (option o 'attr '()))))
          (type (symbol-option cmd o 'type deployment-types 'rolling))
          (status (symbol-option cmd o 'status '(pending in-progress) 'in-progress))
          (service (required cmd o 'service))

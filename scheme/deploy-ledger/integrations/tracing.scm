@@ -1,6 +1,7 @@
 ;;; Deployments as distributed-tracing spans: the documented surface.
 (define-module (deploy-ledger integrations tracing)
   #:use-module (srfi srfi-1)
+  #:use-module (deploy-ledger core extension)
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger core time)
   #:use-module (deploy-ledger core trace-context)
@@ -43,56 +44,69 @@
   "The traceparent of DEPLOYMENT's own span; the same on every call."
   (trace-context->traceparent (deployment-event-trace-context deployment)))
 
-(define* (create-deployment-span deployment #:key (links '()) parent)
-  "The OpenTelemetry span of DEPLOYMENT as an alist: @code{trace-id},
-@code{span-id}, @code{parent-span-id}, @code{operation} (\"deployment\"),
-@code{service}, @code{version}, @code{start-time} and @code{end-time} (ns),
-@code{traceparent}, @code{links} and @code{attributes}.  Attribute keys are
-symbols: the original design's @code{deployment.type},
-@code{deployment.environment} and @code{deployment.status}, and the
-OpenTelemetry semantic conventions' @code{deployment.id},
-@code{deployment.name}, @code{deployment.environment.name} and, when known,
-@code{vcs.ref.head.revision}.  The ids are the deployment's own: the same
-deployment always yields the same span.  LINKS is a list of trace contexts
-the deployment affected or that ran it.  PARENT, a trace context, becomes
-the span's parent when it is in the deployment's trace, and a link
-otherwise (a deployment keeps its trace once it has one)."
+(define (design-attributes deployment built)
+  "The attributes BUILT by the exporter's span builder, led by the keys of
+the original design: @code{deployment.type}, @code{deployment.environment}
+(kept for it; the exporter sends @code{deployment.environment.name}) and
+@code{deployment.status}."
+  `((deployment.type . ,(assq-ref built 'deployment.type))
+    (deployment.environment . ,(deployment-event-environment deployment))
+    (deployment.status . ,(assq-ref built 'deployment.status))
+    ,@(remove (lambda (kv) (memq (car kv) '(deployment.type deployment.status))) built)))
+
+(define* (create-deployment-span deployment #:key (links '()) parent (history '()))
+  "The OpenTelemetry span of DEPLOYMENT as an alist, built by the same code
+that exports it: @code{trace-id}, @code{span-id}, @code{parent-span-id},
+@code{operation} (\"deployment\"), @code{service}, @code{version},
+@code{start-time} and @code{end-time} (ns; the end is #f while the
+deployment runs, and an export then ends the span at the time it is sent),
+@code{traceparent}, @code{links} (traceparents), @code{attributes},
+@code{events} (one per status transition of HISTORY, alists with
+@code{name}, @code{time} and @code{attributes}), @code{status} (@code{ok},
+@code{error} or #f while it runs) and @code{status-message}, and the
+@code{deployment} and @code{history} it was made from, which
+@code{export-spans} sends.
+
+Attribute keys are symbols: the original design's @code{deployment.type},
+@code{deployment.environment} and @code{deployment.status} (the
+deployment's status, @code{rolled-back} included), and the OpenTelemetry
+semantic conventions' @code{deployment.id}, @code{deployment.name},
+@code{deployment.environment.name} and, when known,
+@code{vcs.ref.head.revision}, @code{enduser.id},
+@code{deploy_ledger.previous_version} and @code{deploy_ledger.regions} (a
+list), then the deployment's own attributes.  The ids are the
+deployment's own: the same deployment always yields the same span.  LINKS
+is a list of trace contexts the deployment affected or that ran it.
+PARENT, a trace context, becomes the span's parent when it is in the
+deployment's trace, and a link otherwise (a deployment keeps its trace
+once it has one).  HISTORY is the deployment's history as
+@code{deployment-history} returns it."
   (let* ((ctx (deployment-event-trace-context deployment))
          (same-trace? (and parent (equal? (trace-context-trace-id parent)
                                           (trace-context-trace-id ctx))))
-         (links (if (and parent (not same-trace?)) (cons parent links) links))
-         (type (symbol->string (deployment-event-deployment-type deployment)))
-        (status (symbol->string (deployment-event-status deployment)))
-        (env (deployment-event-environment deployment)))
-    `((trace-id . ,(trace-context-trace-id ctx))
-      (span-id . ,(trace-context-span-id ctx))
-      (parent-span-id . ,(if same-trace?
-                             (trace-context-span-id parent)
-                             (deployment-event-parent-span-id deployment)))
-      (operation . "deployment")
-      (service . ,(deployment-event-service-name deployment))
-      (version . ,(deployment-event-version deployment))
-      (start-time . ,(deployment-event-started deployment))
-      (end-time . ,(deployment-event-completed deployment))
+         (links (map trace-context->traceparent
+                     (if (and parent (not same-trace?)) (cons parent links) links)))
+         (d (if same-trace?
+                (update-deployment-event deployment
+                                         #:parent-span-id (trace-context-span-id parent))
+                deployment))
+         (span (%deployment-span (deployment-event->c d) history links)))
+    `((trace-id . ,(assq-ref span 'trace-id))
+      (span-id . ,(assq-ref span 'span-id))
+      (parent-span-id . ,(assq-ref span 'parent-span-id))
+      (operation . ,(assq-ref span 'name))
+      (service . ,(deployment-event-service-name d))
+      (version . ,(deployment-event-version d))
+      (start-time . ,(assq-ref span 'start-time))
+      (end-time . ,(deployment-event-completed d))
       (traceparent . ,(trace-context->traceparent ctx))
-      (links . ,(map trace-context->traceparent links))
-      (attributes
-       . ((deployment.type . ,type)
-          (deployment.environment . ,env)
-          (deployment.status . ,status)
-          (deployment.id . ,(deployment-event-id deployment))
-          (deployment.name . ,(string-append (deployment-event-service-name deployment)
-                                             " " (deployment-event-version deployment)))
-          (deployment.environment.name . ,env)
-          ,@(if (deployment-event-commit deployment)
-                `((vcs.ref.head.revision . ,(deployment-event-commit deployment)))
-                '())
-          ,@(if (null? (deployment-event-regions deployment))
-                '()
-                `((cloud.region . ,(string-join (deployment-event-regions deployment)
-                                                ","))))
-          ,@(map (lambda (kv) (cons (string->symbol (car kv)) (cdr kv)))
-                 (deployment-event-attributes deployment)))))))
+      (links . ,(assq-ref span 'links))
+      (attributes . ,(design-attributes d (assq-ref span 'attributes)))
+      (events . ,(assq-ref span 'events))
+      (status . ,(assq-ref span 'status))
+      (status-message . ,(assq-ref span 'status-message))
+      (deployment . ,d)
+      (history . ,history))))
 
 (define (trace-header? header)
   (and (string? (car header))
@@ -108,7 +122,7 @@ the traceparent is the same on every call and matches the exported span."
 (define* (correlate-with-traces deployment traces #:key window (windows '()) group-by
                                 (filter '((kind . server))) (judge #t) (compare 'auto)
                                 control-version bucket propagation-bucket
-                                (top-operations 5) (min-requests 20)
+                                (top-operations 5) min-requests max-window
                                 (percentiles 'linear) (threads 0) now)
   "Correlate DEPLOYMENT with the spans of TRACES (a trace set, as
 @code{load-traces} makes) and return a correlation result.
@@ -130,12 +144,19 @@ JUDGE is a judge configuration (@code{make-judge-config}), #t for the
 default one, or #f not to judge; BUCKET is the width of the judge's
 series (by default a thirtieth of the window).  The result also holds the
 operations that moved most (canaries), the rollout across regions
-(PROPAGATION-BUCKET) and the error types new with the version."
+(PROPAGATION-BUCKET) and the error types new with the version.
+
+No data is not a failure: with fewer than MIN-REQUESTS requests (default
+50) on either side, or no data for a critical metric, the verdict is
+@code{inconclusive} and the judge's reason says what was missing.  A
+deployment still running is judged up to NOW, but one running for longer
+than MAX-WINDOW (a duration, default 24 hours; 0 for no limit) is refused."
   (correlate deployment traces #:window window #:windows windows #:group-by group-by
              #:filter filter #:judge judge #:compare compare
              #:control-version control-version #:bucket bucket
              #:propagation-bucket propagation-bucket #:top-operations top-operations
-             #:min-requests min-requests #:percentiles percentiles #:threads threads
+             #:min-requests min-requests #:max-window max-window
+             #:percentiles percentiles #:threads threads
              #:now now))
 
 (define* (collect-deployment-metrics deployment traces #:key group-by

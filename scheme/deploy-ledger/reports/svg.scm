@@ -1,0 +1,282 @@
+;;; The HTML report's charts, as SXML for inline SVG: latency percentiles
+;;; and error rate over time with the deployment's start and end marked,
+;;; control against experiment per percentile, and the new version's share
+;;; per region over time.  Each chart has a <title>, a <desc> (its text
+;;; alternative) and the table of its numbers; colours come from the page's
+;;; style sheet, so the light and dark themes both apply.
+(define-module (deploy-ledger reports svg)
+  #:use-module (srfi srfi-1)
+  #:use-module (ice-9 format)
+  #:use-module (deploy-ledger core time)
+  #:use-module (deploy-ledger reports data)
+  #:use-module (deploy-ledger reports text)
+  #:export (report-chart))
+
+(define width 720)
+(define height 260)
+(define left 64)
+(define right 16)
+(define top 16)
+(define bottom 40)
+
+(define (items v) (if (vector? v) (vector->list v) '()))
+(define (number x) (and (real? x) (finite? x) x))
+
+(define (nice-max x)
+  "The smallest of 1, 2 or 5 times a power of ten at or above X."
+  (if (or (not x) (<= x 0))
+      1
+      (let* ((e (expt 10 (floor (/ (log x) (log 10)))))
+             (m (/ x e)))
+        (* e (cond ((<= m 1) 1) ((<= m 2) 2) ((<= m 5) 5) (else 10))))))
+
+(define (fmt x) (format #f "~,1f" x))
+
+(define (frame id title desc y-max y-label x-ticks body)
+  "The chart's SVG: title, description, axes with Y-MAX and X-TICKS (a list
+of (x . label)), then BODY."
+  (let ((plot-h (- height top bottom)))
+    `(svg (@ (xmlns "http://www.w3.org/2000/svg") (id ,id) (class "chart")
+             (viewBox ,(format #f "0 0 ~a ~a" width height)) (role "img")
+             (aria-labelledby ,(string-append id "-title " id "-desc")))
+          (title (@ (id ,(string-append id "-title"))) ,title)
+          (desc (@ (id ,(string-append id "-desc"))) ,desc)
+          (g (@ (class "axes"))
+             ,@(map (lambda (i)
+                      (let ((y (+ top (* plot-h (- 1 (/ i 4))))))
+                        `(g (line (@ (class "grid") (x1 ,left) (x2 ,(- width right))
+                                     (y1 ,(fmt y)) (y2 ,(fmt y))))
+                            (text (@ (class "tick") (x ,(- left 6)) (y ,(fmt (+ y 4)))
+                                     (text-anchor "end"))
+                                  ,(y-label (* y-max (/ i 4)))))))
+                    (iota 5))
+             ,@(map (lambda (t)
+                      `(text (@ (class "tick") (x ,(fmt (car t))) (y ,(- height 22))
+                                (text-anchor "middle"))
+                             ,(cdr t)))
+                    x-ticks))
+          ,@body)))
+
+(define (x-of t0 t1)
+  (let ((w (- width left right)))
+    (lambda (t) (+ left (* w (/ (- t t0) (max 1 (- t1 t0))))))))
+
+(define (y-of y-max)
+  (let ((h (- height top bottom)))
+    (lambda (v) (+ top (* h (- 1 (/ v y-max)))))))
+
+(define (path-data points)
+  "An SVG path through POINTS, (x . y) pairs or #f for a gap: a new
+subpath after each gap."
+  (let loop ((points points) (pen-down? #f) (acc '()))
+    (cond ((null? points) (string-join (reverse acc) " "))
+          ((not (car points)) (loop (cdr points) #f acc))
+          (else (loop (cdr points) #t
+                      (cons (format #f "~a~a,~a" (if pen-down? "L" "M")
+                                    (fmt (caar points)) (fmt (cdar points)))
+                            acc))))))
+
+(define (legend entries)
+  `(g (@ (class "legend"))
+      ,@(map (lambda (e i)
+               (let ((x (+ left (* i 130))))
+                 `(g (rect (@ (class ,(car e)) (x ,x) (y ,(- height 14)) (width 12) (height 4)))
+                     (text (@ (class "tick") (x ,(+ x 16)) (y ,(- height 9))) ,(cdr e)))))
+             entries (iota (length entries)))))
+
+(define (time-ticks t0 t1 x)
+  (let ((step (/ (- t1 t0) 4)))
+    (map (lambda (i)
+           (let ((t (+ t0 (* i step))))
+             (cons (x t) (substring (ns->rfc3339 (inexact->exact (round t))) 11 16))))
+         (iota 5))))
+
+(define (markers report x)
+  "The deployment's start and end as vertical lines, each labelled."
+  (let ((d (report-ref report 'deployment))
+        (y0 top) (y1 (- height bottom)))
+    (filter-map
+     (lambda (key label)
+       (let ((t (report-ref d key)))
+         (and t
+              `(g (@ (class "marker") (data-marker ,label))
+                  (line (@ (class "marker-line") (x1 ,(fmt (x (rfc3339->ns t))))
+                           (x2 ,(fmt (x (rfc3339->ns t)))) (y1 ,y0) (y2 ,y1)))
+                  (text (@ (class "marker-label") (x ,(fmt (+ 3 (x (rfc3339->ns t)))))
+                           (y ,(+ y0 10)))
+                        ,(string-append "deployment " label))))))
+     '(started completed) '("start" "end"))))
+
+(define (numbers-table caption columns rows)
+  `(table (@ (class "numbers"))
+          (caption ,caption)
+          (thead (tr ,@(map (lambda (c) `(th (@ (scope "col")) ,c)) columns)))
+          (tbody ,@(map (lambda (row) `(tr ,@(map (lambda (c) `(td ,c)) row))) rows))))
+
+(define (series-chart report id title figures classes show)
+  (let* ((series (report-ref report 'series))
+         (points (items (report-ref series 'all)))
+         (t0 (rfc3339->ns (report-ref series 'start)))
+         (t1 (rfc3339->ns (report-ref series 'end)))
+         (bucket (* 1e9 (report-ref series 'bucket-seconds)))
+         (mid (lambda (p) (+ (rfc3339->ns (report-ref p 'start)) (/ bucket 2))))
+         (y-max (nice-max (apply max 0 (filter-map number
+                                                   (append-map (lambda (p)
+                                                                 (map (lambda (f) (report-ref p f))
+                                                                      figures))
+                                                               points)))))
+         (x (x-of t0 t1))
+         (y (y-of y-max))
+         (line (lambda (figure)
+                 (path-data (map (lambda (p)
+                                   (let ((v (number (report-ref p figure))))
+                                     (and v (cons (x (mid p)) (y v)))))
+                                 points))))
+         (peak (lambda (figure)
+                 (fold (lambda (p best)
+                         (let ((v (number (report-ref p figure))))
+                           (if (and v (or (not best) (> v (cdr best))))
+                               (cons (report-ref p 'start) v) best)))
+                       #f points)))
+         (desc (format #f "~a from ~a to ~a in buckets of ~a; the deployment ran from ~a to ~a. ~a"
+                       title (report-ref series 'start) (report-ref series 'end)
+                       (show-seconds (report-ref series 'bucket-seconds))
+                       (or (report-ref report 'deployment 'started) "-")
+                       (or (report-ref report 'deployment 'completed) "-")
+                       (string-join
+                        (map (lambda (f)
+                               (let ((p (peak f)))
+                                 (if p (format #f "Highest ~a: ~a at ~a." f (show (cdr p)) (car p))
+                                     (format #f "No ~a." f))))
+                             figures)
+                        " "))))
+    (values
+     (frame id title desc y-max (lambda (v) (show v)) (time-ticks t0 t1 x)
+            `(,@(map (lambda (f c) `(path (@ (class ,(string-append "series " c)) (d ,(line f)))))
+                     figures classes)
+              ,@(markers report x)
+              ,(legend (map (lambda (f c) (cons c (symbol->string f))) figures classes))))
+     desc
+     (numbers-table (string-append title ": the numbers")
+                    (cons* "bucket" "requests" (map symbol->string figures))
+                    (map (lambda (p)
+                           (cons* (report-ref p 'start) (show-count (report-ref p 'requests))
+                                  (map (lambda (f) (show (report-ref p f))) figures)))
+                         points)))))
+
+(define (comparison-chart report id)
+  (let* ((c (report-ref report 'comparison))
+         (figures (filter (lambda (f) (member (report-ref f 'figure) '("p50" "p90" "p95" "p99")))
+                          (items (report-ref c 'overall 'figures))))
+         (control (or (report-ref c 'control 'version) (report-ref c 'control 'window)))
+         (experiment (or (report-ref c 'experiment 'version) (report-ref c 'experiment 'window)))
+         (y-max (nice-max (apply max 0 (filter-map number
+                                                   (append-map (lambda (f) (list (report-ref f 'control)
+                                                                                 (report-ref f 'experiment)))
+                                                               figures)))))
+         (y (y-of y-max))
+         (slot (/ (- width left right) (max 1 (length figures))))
+         (bar (lambda (i k v cls)
+                (let* ((x0 (+ left (* i slot) (* slot 0.2) (* k slot 0.3)))
+                       (y0 (y (or (number v) 0)))
+                       (x1 (+ x0 (* slot 0.28)))
+                       (y1 (y 0)))
+                  ;; A bar as a closed path, so every chart's marks are paths.
+                  `(path (@ (class ,(string-append "bar " cls))
+                            (d ,(format #f "M~a,~a L~a,~a L~a,~a L~a,~a Z" (fmt x0) (fmt y1) (fmt x0)
+                                        (fmt y0) (fmt x1) (fmt y0) (fmt x1) (fmt y1))))))))
+         (title (format #f "Latency percentiles: ~a against ~a" experiment control))
+         (desc (format #f "~a. ~a" title
+                       (string-join
+                        (map (lambda (f)
+                               (format #f "~a: ~a against ~a (~a)." (report-ref f 'figure)
+                                       (show-ms (report-ref f 'experiment)) (show-ms (report-ref f 'control))
+                                       (show-relative (report-ref f 'relative-change))))
+                             figures)
+                        " "))))
+    (values
+     (frame id title desc y-max show-ms
+            (map (lambda (f i) (cons (+ left (* slot (+ i 0.5))) (report-ref f 'figure)))
+                 figures (iota (length figures)))
+            `(,@(append-map (lambda (f i)
+                              (list (bar i 0 (report-ref f 'control) "s1")
+                                    (bar i 1 (report-ref f 'experiment) "s3")))
+                            figures (iota (length figures)))
+              ,(legend `(("s1" . ,(format #f "control ~a" control))
+                         ("s3" . ,(format #f "experiment ~a" experiment))))))
+     desc
+     (numbers-table (string-append title ": the numbers")
+                    (list "percentile" "control" "experiment" "change")
+                    (map (lambda (f)
+                           (list (report-ref f 'figure) (show-ms (report-ref f 'control))
+                                 (show-ms (report-ref f 'experiment))
+                                 (show-relative (report-ref f 'relative-change))))
+                         figures)))))
+
+(define (rollout-chart report id)
+  (let* ((ro (report-ref report 'rollout))
+         (regions (items (report-ref ro 'regions)))
+         (t0 (rfc3339->ns (report-ref ro 'start)))
+         (t1 (rfc3339->ns (report-ref ro 'end)))
+         (bucket (* 1e9 (report-ref ro 'bucket-seconds)))
+         (x (x-of t0 t1))
+         (y (y-of 1))
+         (classes (map (lambda (i) (format #f "s~a" (+ 1 (modulo i 6)))) (iota (length regions))))
+         (at (lambda (i) (+ t0 (* bucket (+ i 0.5)))))
+         (version (report-ref report 'deployment 'version))
+         (title (format #f "Share of requests on ~a per region" version))
+         (desc (format #f "~a from ~a to ~a. ~a" title (report-ref ro 'start) (report-ref ro 'end)
+                       (string-join
+                        (map (lambda (g)
+                               (format #f "~a: ~a at the end~a." (report-ref g 'region)
+                                       (show-rate (report-ref g 'share-at-end))
+                                       (if (report-ref g 'first-seen)
+                                           (format #f ", from ~a" (report-ref g 'first-seen))
+                                           ", never reached")))
+                             regions)
+                        " "))))
+    (values
+     (frame id title desc 1 show-rate (time-ticks t0 t1 x)
+            `(,@(map (lambda (g c)
+                       `(path (@ (class ,(string-append "series " c))
+                                 (d ,(path-data
+                                      (map (lambda (v i) (and (number v) (cons (x (at i)) (y v))))
+                                           (items (report-ref g 'share))
+                                           (iota (vector-length (report-ref g 'share)))))))))
+                     regions classes)
+              ,@(markers report x)
+              ,(legend (map (lambda (g c) (cons c (or (report-ref g 'region) "-"))) regions classes))))
+     desc
+     (numbers-table (string-append title ": the numbers")
+                    (cons "bucket" (map (lambda (g) (or (report-ref g 'region) "-")) regions))
+                    (map (lambda (i)
+                           (cons (ns->rfc3339 (+ t0 (* i (inexact->exact (round bucket)))))
+                                 (map (lambda (g)
+                                        (let ((s (report-ref g 'share)))
+                                          (show-rate (and (< i (vector-length s)) (vector-ref s i)))))
+                                      regions)))
+                         (iota (apply max 0 (map (lambda (g) (vector-length (report-ref g 'share)))
+                                                 regions))))))))
+
+(define (report-chart report name)
+  "The chart NAME (@code{latency}, @code{errors}, @code{comparison} or
+@code{rollout}) of REPORT as three values: the SVG as SXML, its text
+alternative, and the table of its numbers as SXML; #f when the report has
+no data for it."
+  (case name
+    ((latency)
+     (if (report-ref report 'series)
+         (series-chart report "chart-latency" "Latency p50, p95 and p99 over time"
+                       '(p50 p95 p99) '("s1" "s2" "s3") show-ms)
+         (values #f #f #f)))
+    ((errors)
+     (if (report-ref report 'series)
+         (series-chart report "chart-errors" "Error rate over time"
+                       '(error-rate) '("s3") show-rate)
+         (values #f #f #f)))
+    ((comparison)
+     (if (report-ref report 'comparison) (comparison-chart report "chart-comparison")
+         (values #f #f #f)))
+    ((rollout)
+     (if (report-ref report 'rollout) (rollout-chart report "chart-rollout") (values #f #f #f)))
+    (else (values #f #f #f))))
