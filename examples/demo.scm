@@ -74,16 +74,19 @@
  (string-append ledger-dir "/ledger.db"))
 (system* "rm" "-rf" ledger-dir)
 
-;; Yesterday's canary of v2.3.9 ran 30 minutes, with v2.3.8 still serving
-;; most requests.  Its traces (made up here: two requests a second, one in
+;; Yesterday's canary of v2.3.9 ran 30 minutes from 10:00 UTC, with v2.3.8
+;; still serving most requests.  Its traces (made up here: two requests a second, one in
 ;; ten on the canary, whose /search is slow one time in five) tell how it
 ;; did; in production they come from load-traces, jaeger-traces or
 ;; tempo-traces of (deploy-ledger traces).
+(define yesterday-10am
+  (let ((day (* 24 3600 1000000000)))
+    (+ (* day (- (quotient (current-time-ns) day) 1)) (* 10 3600 1000000000))))
 (define canary
   (make-deployment-event #:service-name "checkout" #:version "v2.3.9"
                          #:previous-version "v2.3.8" #:deployment-type 'canary
-                         #:status 'succeeded #:started "2026-11-23T10:00:00Z"
-                         #:completed "2026-11-23T10:30:00Z"))
+                         #:status 'succeeded #:started yesterday-10am
+                         #:completed (+ yesterday-10am (* 30 60 1000000000))))
 (define (canary-traffic)
   (let ((t0 (deployment-event-started canary)) (second 1000000000))
     (let loop ((i -3600) (acc '()))

@@ -37,12 +37,14 @@
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
   (for-each (lambda (c) (format port "  ~10a ~a~%" (first c) (fourth c))) %subcommands)
   (format port "~%Every command takes --db FILE (default: $DEPLOY_LEDGER_DB, else
-$XDG_DATA_HOME/deploy-ledger/ledger.db) and --help.~%
+$XDG_DATA_HOME/deploy-ledger/ledger.db) and --help; only start and exec
+create a ledger that does not exist.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
 (kept in the spool or the dead letters) or a tracing backend not read;
 correlate and report: 0 pass, 10 marginal, 11 fail, 12 inconclusive
-(too little data to judge).~%"))
+(too little data to judge); exec: the command's own (128+N when signal
+N killed it).~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))

@@ -402,7 +402,10 @@ operations_moved(run *r)
   dl_metrics_free(m);
   if (rc)
     return rc;
-  qsort(c->operations, c->n_operations, sizeof *c->operations, cmp_moves);
+  /* No operation with enough requests leaves the array NULL, and qsort's
+     pointer must not be NULL even for zero elements. */
+  if (c->n_operations > 1)
+    qsort(c->operations, c->n_operations, sizeof *c->operations, cmp_moves);
   while (c->n_operations > r->o->top_operations) {
     free(c->operations[--c->n_operations].operation);
   }

@@ -5,7 +5,8 @@
              (deploy-ledger core errors)
              (deploy-ledger core time)
              (deploy-ledger core types)
-             (deploy-ledger integrations tracing))
+             (deploy-ledger integrations tracing)
+             (deploy-ledger ledger))
 
 (define tid "4bf92f3577b34da6a3ce929d0e0e4736")
 (define pid "00f067aa0ba902b7")
@@ -133,5 +134,28 @@
 (test-equal "rfc3339 round trip" "2024-01-15T10:30:00.500Z"
   (ns->rfc3339 (rfc3339->ns "2024-01-15T11:30:00.5+01:00")))
 (test-equal "durations" (* 90 60 1000000000) (duration->ns "1h30m"))
+
+;; The span's attributes agree with the deployment and its events, as the
+;; exporter sends them (the alist is made by the same builder): regions as
+;; one array attribute, a rollback as rolled-back on the span and on the
+;; event of its transition.
+(let* ((dir (mkdtemp (string-copy "/tmp/dl-tracing-XXXXXX")))
+       (l (open-ledger (string-append dir "/ledger.db")))
+       (r (begin (record-deployment! l d)
+                 (update-deployment-status! l d 'rolled-back #:at "2024-01-15T10:40:00Z"
+                                            #:reason "p99 doubled")))
+       (s (create-deployment-span r #:history (deployment-history l r)))
+       (attrs (assq-ref s 'attributes))
+       (last-event (car (last-pair (assq-ref s 'events)))))
+  (test-equal "regions: one array attribute" '("eu-west-1" "us-east-1")
+    (assq-ref attrs 'deploy_ledger.regions))
+  (test-assert "no comma-joined cloud.region on the deployment span"
+    (not (assq 'cloud.region attrs)))
+  (test-equal "a rollback is rolled-back on the span" "rolled-back"
+    (assq-ref attrs 'deployment.status))
+  (test-equal "as on the event of its transition" "rolled-back"
+    (assq-ref (assq-ref last-event 'attributes) 'deployment.status))
+  (close-ledger l)
+  (system* "rm" "-rf" dir))
 
 (test-end "tracing")

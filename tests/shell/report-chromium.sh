@@ -32,9 +32,9 @@ rm -f "$shot"
 chrome=$!
 # A generous deadline: several builds may share the machine.
 i=0
-while kill -0 $chrome 2>/dev/null && [ $i -lt 300 ]; do sleep 1; i=$((i + 1)); done
+while kill -0 $chrome 2>/dev/null && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
 if kill -0 $chrome 2>/dev/null; then
-  kill $chrome; result bad "Chromium did not finish in 300 s"
+  kill $chrome; result bad "Chromium did not finish in 600 s"
 else
   wait $chrome; st=$?; chrome=
   [ $st -eq 0 ] && result ok "headless Chromium loads the report" \

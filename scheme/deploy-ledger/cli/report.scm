@@ -35,12 +35,16 @@ new version linked into the tracing UI.
   --traces SOURCE   a trace file or directory, jaeger:URL, tempo:URL or an
                     http(s) URL (Jaeger); repeat for several
   --window D, --compare MODE, --group-by DIMS, --bucket B,
-  --percentiles P, --lenient, --db FILE
+  --percentiles P, --lenient, --db FILE, --max-window D, --max-slices N,
+  --control-version V, --operation NAME, --kind KIND, --attribute K=V,
+  --min-requests N, --config FILE, --pass-score S, --marginal-score S,
+  --allowed-increase METRIC=RATIO, --critical METRIC
                     as for deploy-ledger correlate
 
 Exit status: as deploy-ledger correlate: 0 pass, 10 marginal, 11 fail (or
-no verdict); 2 usage error, 3 unknown deployment, 5 storage, 6 tracing
-backend not read, 1 unreadable trace file or output file.
+no verdict), 12 inconclusive (too little data to judge); 2 usage error,
+3 unknown deployment, 5 storage, 6 tracing backend not read, 1 unreadable
+trace file or output file.
 ")
 
 (define (ui-url-of-sources sources)

@@ -207,8 +207,8 @@ ESTIMATE shown by SHOW, the interval and TEST's p-value; none without T."
     `((windows
        "Windows and groups"
        (table (("window" . left) ("from" . left) ("to" . left))
-              ,@(map (lambda (w) (list (value (report-ref w 'name)) (value (report-ref w 'start))
-                                       (value (report-ref w 'end))))
+              ,@(map (lambda (w) (list (value (report-ref w 'name)) (show-time (report-ref w 'start))
+                                       (show-time (report-ref w 'end))))
                      (items (report-ref r 'windows))))
        (table (("window" . left) ("group" . left) ("requests" . right) ("throughput" . right)
                ("error rate" . right) ("mean" . right) ("p50" . right) ("p90" . right)
