@@ -55,6 +55,20 @@ for want in "-I$prefix/include" "-L$prefix/lib" -ldeployledger; do
   case " $flags " in *" $want "*) ;; *) st=1 ;; esac
 done
 ok_if $st "the flags point into the prefix: $flags"
+# Every public header is installed, compiles on its own, and has its
+# entry in the manual's C library chapter.
+: >"$tmp/headers"
+for h in "$abs_top_srcdir"/include/deploy-ledger/*.h; do
+  name=deploy-ledger/${h##*/}
+  [ -f "$prefix/include/$name" ] || echo "not installed: $name" >>"$tmp/headers"
+  grep -q "^@item $name\$" "$abs_top_srcdir/doc/c-library.texi" \
+    || echo "not in doc/c-library.texi: $name" >>"$tmp/headers"
+  printf '#include <%s>\nint dl_header_alone;\n' "$name" >"$tmp/header.c"
+  env -u LD_PRELOAD ${CC:-cc} -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only $flags \
+    "$tmp/header.c" >>"$tmp/headers" 2>&1 || echo "does not compile alone: $name" >>"$tmp/headers"
+done
+[ ! -s "$tmp/headers" ]
+ok_if $? "every public header is installed, compiles alone and is in the manual" "$tmp/headers"
 cp "$abs_top_srcdir/examples/c-api.c" "$tmp/c-api.c"
 # The compiler runs without the sanitizer's preload (the program keeps it).
 check "examples/c-api.c builds against the installed headers and library" \
