@@ -211,6 +211,65 @@ judge_of(SCM a, dl_judge_config *c, const char *who)
   dl_guile_check(dl_judge_config_check(c, &err), &err, who);
 }
 
+/* A figure of the judge's configuration: whole numbers (the thresholds,
+   95 and 75) exact, as Scheme users write them; the others inexact. */
+static SCM
+judge_number(double x)
+{
+  if (x == floor(x) && fabs(x) < 9007199254740992.0) /* 2^53: exact in a double */
+    return scm_from_int64((int64_t) x);
+  return scm_from_double(x);
+}
+
+static SCM
+judge_metric_to_scm(const dl_judge_metric *m)
+{
+  return scm_list_n(scm_cons(SYM("figure"), SYM(dl_metric_kind_name(m->kind))),
+                    scm_cons(SYM("name"), scm_from_utf8_string(m->name)),
+                    scm_cons(SYM("group"), scm_from_utf8_string(m->group)),
+                    scm_cons(SYM("direction"), SYM(dl_direction_name(m->direction))),
+                    scm_cons(SYM("tolerance"), judge_number(m->tolerance)),
+                    scm_cons(SYM("allowed-increase"), judge_number(m->allowed_increase)),
+                    scm_cons(SYM("allowed-decrease"), judge_number(m->allowed_decrease)),
+                    scm_cons(SYM("critical"), scm_from_bool(m->critical)),
+                    scm_cons(SYM("must-have-data"), scm_from_bool(m->must_have_data)),
+                    SCM_UNDEFINED);
+}
+
+static SCM
+judge_config_to_scm(const dl_judge_config *c)
+{
+  SCM metrics = SCM_EOL, weights = SCM_EOL;
+  for (size_t i = c->n_metrics; i-- > 0;)
+    metrics = scm_cons(judge_metric_to_scm(&c->metrics[i]), metrics);
+  for (size_t i = c->n_group_weights; i-- > 0;)
+    weights = scm_cons(scm_cons(scm_from_utf8_string(c->group_names[i]),
+                                judge_number(c->group_weights[i])),
+                       weights);
+  return scm_list_5(scm_cons(SYM("metrics"), metrics),
+                    scm_cons(SYM("pass-threshold"), judge_number(c->pass_threshold)),
+                    scm_cons(SYM("marginal-threshold"), judge_number(c->marginal_threshold)),
+                    scm_cons(SYM("conf-level"), judge_number(c->conf_level)),
+                    scm_cons(SYM("weights"), weights));
+}
+
+SCM_DEFINE(dl_scm_judge_config, "%judge-config", 1, 1, 0, (SCM alist, SCM who),
+           "The judge configuration ALIST (the shape of judge-config->alist) as the C "
+           "library reads it: missing fields take its defaults (no metrics at all: its "
+           "default metrics), and it is checked; errors name WHO (a symbol).  Returned "
+           "in the same shape.")
+#define FUNC_NAME s_dl_scm_judge_config
+{
+  scm_dynwind_begin(0);
+  const char *blame = dl_guile_who(who, FUNC_NAME);
+  dl_judge_config *c = scm_gc_malloc_pointerless(sizeof *c, "judge config");
+  judge_of(alist, c, blame);
+  SCM out = judge_config_to_scm(c);
+  scm_dynwind_end();
+  return out;
+}
+#undef FUNC_NAME
+
 SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment, SCM opts),
            "Correlate DEPLOYMENT (an alist) with the trace set TRACES; OPTS is an "
            "alist.  Returns a pair: the correlation in the shape of its JSON, and "

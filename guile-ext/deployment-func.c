@@ -4,7 +4,7 @@
    types, statuses and transitions. */
 #include "dl-guile.h"
 
-#include <stdio.h>
+#include <limits.h>
 #include <string.h>
 
 SCM
@@ -86,15 +86,14 @@ dl_guile_deployment_from_scm(SCM alist, dl_deployment *d, const char *who)
       dl_guile_raise_code(who, DL_ENOMEM, NULL);
   SCM tid = field(alist, "trace-id"), sid = field(alist, "span-id");
   if (scm_is_string(tid) && scm_is_string(sid)) {
-    char tp[128];
-    snprintf(tp, sizeof tp, "00-%s-%s-%02x", dl_guile_string(tid, SCM_ARG2, who),
-             dl_guile_string(sid, SCM_ARG2, who), scm_to_uint8(field(alist, "flags")));
-    if (dl_traceparent_parse(tp, strlen(tp), &d->context, &err))
+    SCM flags = field(alist, "flags");
+    if (!scm_is_signed_integer(flags, INT_MIN, INT_MAX))
+      scm_wrong_type_arg_msg(who, SCM_ARG2, flags, "trace flags (an integer 0 to 255)");
+    if (dl_trace_context_from_parts(dl_guile_string(tid, SCM_ARG2, who),
+                                    dl_guile_string(sid, SCM_ARG2, who), scm_to_int(flags),
+                                    dl_guile_string_or_null(field(alist, "tracestate"), SCM_ARG2, who),
+                                    &d->context, &err))
       dl_guile_raise(who, &err);
-    SCM state = field(alist, "tracestate");
-    if (scm_is_string(state))
-      snprintf(d->context.tracestate, sizeof d->context.tracestate, "%s",
-               dl_guile_string(state, SCM_ARG2, who));
     d->has_context = 1;
     SCM parent = field(alist, "parent-span-id");
     if (scm_is_string(parent)) {

@@ -42,6 +42,16 @@ dl_guile_raise_code(const char *who, int code, const char *message)
   dl_guile_raise(who, &err);
 }
 
+const char *
+dl_guile_who(SCM who, const char *fallback)
+{
+  if (SCM_UNBNDP(who) || !scm_is_symbol(who))
+    return fallback;
+  char *name = scm_to_utf8_string(scm_symbol_to_string(who));
+  scm_dynwind_free(name);
+  return name;
+}
+
 char *
 dl_guile_string(SCM s, int pos, const char *who)
 {

@@ -13,6 +13,11 @@ SCM_NORETURN void dl_guile_raise(const char *who, const dl_error *err);
 /* Raises the condition for ERR when RC is not DL_OK. */
 void dl_guile_check(int rc, const dl_error *err, const char *who);
 
+/* The name of the procedure to blame in an error: the symbol WHO when the
+   Scheme caller passed one (an optional argument of primitives that check
+   input for several procedures), else FALLBACK.  Inside a dynwind. */
+const char *dl_guile_who(SCM who, const char *fallback);
+
 /* Raises for a status code without detail. */
 SCM_NORETURN void dl_guile_raise_code(const char *who, int code, const char *message);
 

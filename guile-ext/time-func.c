@@ -33,16 +33,18 @@ SCM_DEFINE(dl_scm_time_format, "%time-format", 1, 0, 0, (SCM ns),
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_duration_parse, "%duration-parse", 1, 0, 0, (SCM text),
-           "Parse a duration such as \"15m\" or \"1h30m\" into nanoseconds.")
+SCM_DEFINE(dl_scm_duration_parse, "%duration-parse", 1, 1, 0, (SCM text, SCM who),
+           "Parse a duration such as \"15m\" or \"1h30m\" into nanoseconds; errors name "
+           "WHO (a symbol) when given.")
 #define FUNC_NAME s_dl_scm_duration_parse
 {
   scm_dynwind_begin(0);
-  char *s = dl_guile_string(text, SCM_ARG1, FUNC_NAME);
+  const char *blame = dl_guile_who(who, FUNC_NAME);
+  char *s = dl_guile_string(text, SCM_ARG1, blame);
   int64_t ns;
   dl_error err;
   if (dl_duration_parse(s, &ns, &err))
-    dl_guile_raise(FUNC_NAME, &err);
+    dl_guile_raise(blame, &err);
   scm_dynwind_end();
   return scm_from_int64(ns);
 }

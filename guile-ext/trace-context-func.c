@@ -3,7 +3,7 @@
    a string; (deploy-ledger integrations tracing) makes it a record. */
 #include "dl-guile.h"
 
-#include <stdio.h>
+#include <limits.h>
 #include <string.h>
 
 static SCM
@@ -15,35 +15,20 @@ context_to_scm(const dl_trace_context *ctx)
                     scm_from_uint8(ctx->flags), scm_from_utf8_string(ctx->tracestate));
 }
 
-/* Builds a context from its four parts, checking each as traceparent
-   would; must run inside a dynwind. */
+/* Builds a context from its four parts, checked by
+   dl_trace_context_from_parts; must run inside a dynwind. */
 static void
 context_from_scm(SCM trace_id, SCM span_id, SCM flags, SCM tracestate,
                  dl_trace_context *ctx, const char *who)
 {
   char *t = dl_guile_string(trace_id, SCM_ARG1, who);
   char *s = dl_guile_string(span_id, SCM_ARG2, who);
-  int f = scm_to_int(flags);
+  if (!scm_is_signed_integer(flags, INT_MIN, INT_MAX))
+    scm_wrong_type_arg_msg(who, SCM_ARG3, flags, "trace flags (an integer 0 to 255)");
   char *st = dl_guile_string_or_null(tracestate, SCM_ARG4, who);
-  char tp[128];
   dl_error err;
-  if (f < 0 || f > 255)
-    dl_guile_raise_code(who, DL_EINVAL, "trace flags must be 0 to 255");
-  if (strlen(t) != 2 * DL_TRACE_ID_SIZE || strlen(s) != 2 * DL_SPAN_ID_SIZE) {
-    dl_error e;
-    dl_fail(&e, DL_EINVAL, "trace-id \"%.40s\" must be 32 and span-id \"%.40s\" 16 lower-case hex digits",
-            t, s);
-    dl_guile_raise(who, &e);
-  }
-  snprintf(tp, sizeof tp, "00-%s-%s-%02x", t, s, f);
-  if (dl_traceparent_parse(tp, strlen(tp), ctx, &err))
+  if (dl_trace_context_from_parts(t, s, scm_to_int(flags), st, ctx, &err))
     dl_guile_raise(who, &err);
-  if (st && *st) {
-    dl_tracestate state;
-    if (dl_tracestate_parse(st, strlen(st), &state, &err))
-      dl_guile_raise(who, &err);
-    dl_tracestate_format(&state, ctx->tracestate);
-  }
 }
 
 SCM_DEFINE(dl_scm_trace_context_new_root, "%trace-context-new-root", 0, 0, 0, (void),
@@ -84,6 +69,20 @@ SCM_DEFINE(dl_scm_trace_context_check, "%trace-context-check", 4, 0, 0,
   context_from_scm(trace_id, span_id, flags, tracestate, &ctx, FUNC_NAME);
   scm_dynwind_end();
   return context_to_scm(&ctx);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_traceparent_format, "%traceparent-format", 3, 0, 0,
+           (SCM trace_id, SCM span_id, SCM flags),
+           "The version-00 traceparent of the context of these parts (checked).")
+#define FUNC_NAME s_dl_scm_traceparent_format
+{
+  scm_dynwind_begin(0);
+  dl_trace_context ctx;
+  char buf[DL_TRACEPARENT_SIZE];
+  context_from_scm(trace_id, span_id, flags, SCM_BOOL_F, &ctx, FUNC_NAME);
+  scm_dynwind_end();
+  return scm_from_latin1_string(dl_traceparent_format(&ctx, buf));
 }
 #undef FUNC_NAME
 

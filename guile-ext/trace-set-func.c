@@ -10,6 +10,7 @@
  * procedures. */
 #include "dl-guile.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,8 +353,47 @@ SCM_DEFINE(dl_scm_trace_set_count, "%trace-set-count", 1, 0, 0, (SCM set),
 }
 #undef FUNC_NAME
 
-static const char *const kind_names[] = {"unspecified", "internal", "server",
-                                         "client",      "producer", "consumer"};
+/* The DL_KIND_* that KIND names (a symbol or a string, or already a
+   kind's number), or the deploy-ledger error of dl_span_kind_parse, which
+   lists the valid names, from WHO.  Inside a dynwind. */
+static int
+kind_from_scm(SCM kind, const char *who)
+{
+  if (scm_is_signed_integer(kind, 0, DL_KIND_COUNT - 1))
+    return scm_to_int(kind);
+  SCM text = scm_is_symbol(kind)   ? scm_symbol_to_string(kind)
+             : scm_is_string(kind) ? kind
+                                   : scm_object_to_string(kind, SCM_UNDEFINED);
+  size_t len;
+  char *name = scm_to_utf8_stringn(text, &len);
+  scm_dynwind_free(name);
+  int k;
+  dl_error err;
+  if (dl_span_kind_parse(name, len, &k, &err))
+    dl_guile_raise(who, &err);
+  return k;
+}
+
+SCM_DEFINE(dl_scm_span_kind_to_integer, "%span-kind->integer", 1, 1, 0, (SCM kind, SCM who),
+           "The OTLP number of the span kind KIND (a symbol or string); an invalid-input error from "
+           "WHO (a symbol) listing the valid kinds otherwise.")
+#define FUNC_NAME s_dl_scm_span_kind_to_integer
+{
+  scm_dynwind_begin(0);
+  int k = kind_from_scm(kind, dl_guile_who(who, FUNC_NAME));
+  scm_dynwind_end();
+  return scm_from_int(k);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_integer_to_span_kind, "%integer->span-kind", 1, 0, 0, (SCM n),
+           "The name (a symbol) of span kind number N, or #f when N is none.")
+#define FUNC_NAME s_dl_scm_integer_to_span_kind
+{
+  const char *name = scm_is_signed_integer(n, INT_MIN, INT_MAX) ? dl_span_kind_name(scm_to_int(n)) : NULL;
+  return name ? scm_from_utf8_symbol(name) : SCM_BOOL_F;
+}
+#undef FUNC_NAME
 
 /* A filtered view whose Scheme object could not be made. */
 static void
@@ -376,15 +416,8 @@ SCM_DEFINE(dl_scm_trace_set_filter, "%trace-set-filter", 7, 0, 0,
   dl_filter_init(&f);
   f.service = dl_guile_string_or_null(service, SCM_ARG2, FUNC_NAME);
   f.operation = dl_guile_string_or_null(operation, SCM_ARG3, FUNC_NAME);
-  if (scm_is_true(kind)) {
-    f.kind = -2;
-    for (int i = 0; i < 6; i++)
-      if (scm_is_eq(kind, scm_from_utf8_symbol(kind_names[i])))
-        f.kind = i;
-    if (f.kind == -2)
-      scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG4, kind,
-                             "one of unspecified internal server client producer consumer");
-  }
+  if (scm_is_true(kind))
+    f.kind = kind_from_scm(kind, FUNC_NAME);
   if (scm_is_true(start)) {
     f.has_start_min = 1;
     f.start_min = dl_guile_to_ns(start, SCM_ARG5, FUNC_NAME);
@@ -552,7 +585,7 @@ SCM_DEFINE(dl_scm_trace_set_to_list, "%trace-set->list", 2, 0, 0, (SCM set, SCM 
     span = scm_acons(sym("version"), string_or_false(v->set, f[DL_FIELD_VERSION]), span);
     span = scm_acons(sym("duration"), scm_from_int64(c.duration[r]), span);
     span = scm_acons(sym("start"), scm_from_int64(c.start[r]), span);
-    span = scm_acons(sym("kind"), sym(c.kind[r] < 6 ? kind_names[c.kind[r]] : "unspecified"), span);
+    span = scm_acons(sym("kind"), sym(dl_span_kind_name(c.kind[r]) ? dl_span_kind_name(c.kind[r]) : "unspecified"), span);
     span = scm_acons(sym("operation"), string_or_false(v->set, c.operation[r]), span);
     span = scm_acons(sym("service"), string_or_false(v->set, f[DL_FIELD_SERVICE]), span);
     span = scm_acons(sym("parent-id"),
@@ -597,9 +630,6 @@ text(SCM span, const char *key, const char *who)
   return s;
 }
 
-static const char *const kinds[] = {"unspecified", "internal", "server", "client", "producer",
-                                    "consumer"};
-
 SCM_DEFINE(dl_scm_spans_to_trace_set, "%spans->trace-set", 1, 0, 0, (SCM spans),
            "A trace set from a list of span alists (service, operation, version, region, "
            "kind, start, duration, error, error-type).")
@@ -624,15 +654,8 @@ SCM_DEFINE(dl_scm_spans_to_trace_set, "%spans->trace-set", 1, 0, 0, (SCM spans),
     row.duration = dl_guile_to_ns(field(s, "duration"), SCM_ARG1, FUNC_NAME);
     SCM kind = field(s, "kind");
     row.kind = DL_KIND_SERVER;
-    if (scm_is_symbol(kind)) {
-      char *k = dl_guile_string(scm_symbol_to_string(kind), SCM_ARG1, FUNC_NAME);
-      size_t i = 0;
-      while (i < 6 && strcmp(k, kinds[i]) != 0)
-        i++;
-      if (i == 6)
-        scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG1, kind, "span kind");
-      row.kind = (uint8_t) i;
-    }
+    if (scm_is_true(kind))
+      row.kind = (uint8_t) kind_from_scm(kind, FUNC_NAME);
     row.error = scm_is_true(field(s, "error")) ? DL_ROW_ERROR : 0;
     row.service = text(s, "service", FUNC_NAME);
     row.operation = text(s, "operation", FUNC_NAME);

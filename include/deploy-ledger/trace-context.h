@@ -44,6 +44,16 @@ typedef struct dl_tracestate {
 int dl_traceparent_parse(const char *text, size_t len, dl_trace_context *ctx,
                          dl_error *err) DL_MUST_CHECK;
 
+/* Builds CTX from its parts, checked as a traceparent would check them:
+   TRACE_ID 32 and SPAN_ID 16 lower-case hex digits (NUL-terminated),
+   neither all zeros; FLAGS 0 to 255; TRACESTATE a tracestate list (parsed
+   and re-formatted, so it is at most 512 characters) or NULL or "" for
+   none.  DL_EINVAL, with the bad part named in ERR, otherwise; CTX is
+   left as it was. */
+int dl_trace_context_from_parts(const char *trace_id, const char *span_id, int flags,
+                                const char *tracestate, dl_trace_context *ctx,
+                                dl_error *err) DL_MUST_CHECK;
+
 /* Writes the version-00 traceparent of CTX into BUF (DL_TRACEPARENT_SIZE). */
 char *dl_traceparent_format(const dl_trace_context *ctx, char *buf);
 

@@ -44,8 +44,21 @@ enum {
   DL_KIND_SERVER = 2,
   DL_KIND_CLIENT = 3,
   DL_KIND_PRODUCER = 4,
-  DL_KIND_CONSUMER = 5
+  DL_KIND_CONSUMER = 5,
+  DL_KIND_COUNT = 6
 };
+
+/* The name of span kind KIND: "unspecified", "internal", "server",
+   "client", "producer" or "consumer" (static storage), or NULL when KIND
+   is not a DL_KIND_*.  The one table of these names (span-kind.c): the
+   decoders, the Guile glue and every Scheme procedure use it. */
+const char *dl_span_kind_name(int kind);
+
+/* Parses the span kind NAME (LEN bytes, ASCII case ignored, as Jaeger's
+   span.kind tags come in either case) into *KIND.  Any other name is
+   DL_EINVAL, with a message in ERR (which may be NULL) that lists the
+   valid ones. */
+int dl_span_kind_parse(const char *name, size_t len, int *kind, dl_error *err) DL_MUST_CHECK;
 
 /* Bits of the flags column. */
 #define DL_ROW_ERROR 0x01      /* status ERROR, or a SERVER span with HTTP >= 500 */
@@ -153,6 +166,13 @@ typedef struct dl_filter {
                              "cloud.region", "deployment.environment.name" */
   const char *attr_value;
 } dl_filter;
+
+/* The origin field (DL_FIELD_SERVICE, _VERSION, _REGION or _ENVIRONMENT)
+   that the resource attribute KEY fills: "service.name",
+   "service.version", "cloud.region", "deployment.environment.name" or
+   its older name "deployment.environment"; -1 for any other key.  Filters
+   and group-by read these from a span's origin, not from a kept column. */
+int dl_trace_set_field_of_key(const char *key);
 
 /* Initialises F to match everything. */
 void dl_filter_init(dl_filter *f);

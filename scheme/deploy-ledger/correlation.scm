@@ -1,8 +1,8 @@
 ;;; Correlating deployments with traces: windows, metrics per window and
 ;;; group, time series, the statistics, and the correlation result (the
-;;; judge's configuration is (deploy-ledger judge), re-exported here).  The work is done in C (libdeployledger); this
-;;; module turns Scheme values into its options and its answers into
-;;; records and alists.
+;;; judge's configuration is (deploy-ledger judge), re-exported here).
+;;; The work is done in C (libdeployledger); this module turns Scheme
+;;; values into its options and its answers into records and alists.
 (define-module (deploy-ledger correlation)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-9)
@@ -13,6 +13,7 @@
   #:use-module (deploy-ledger core time)
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger judge)
+  #:use-module ((deploy-ledger traces) #:select (span-kind->integer))
   #:export (;; Windows and series.
             deployment-windows
             window-name
@@ -63,16 +64,6 @@ END) of span start times (nanoseconds or RFC 3339 strings)."
 (define (window-start w) "The first nanosecond of window W." (cadr w))
 (define (window-end w) "The nanosecond after window W." (cddr w))
 
-(define (->duration value who)
-  "VALUE as nanoseconds: an exact integer, or a string such as \"15m\"."
-  (cond ((not value) #f)
-        ((exact-integer? value) value)
-        ((string? value) (duration->ns value))
-        (else (raise-deploy-ledger-error
-               'invalid-input who
-               (format #f "~a: expected a duration (nanoseconds or a string such as \"15m\"), got ~s"
-                       who value)))))
-
 (define* (deployment-windows deployment #:key width (now (current-time-ns)) max-window)
   "The windows of DEPLOYMENT as a list of @code{(name start . end)}:
 @code{baseline} [S - W, S), @code{during} [S, C] and @code{after} (C, C +
@@ -85,15 +76,15 @@ after that long is refused, as @code{correlate-with-traces} refuses it."
   (%deployment-windows (deployment-event-id deployment)
                        (deployment-event-started deployment)
                        (deployment-event-completed deployment)
-                       now (->duration width 'deployment-windows)
-                       (if (eq? max-window #t) #t (->duration max-window 'deployment-windows))))
+                       now (duration->ns width 'deployment-windows)
+                       (if (eq? max-window #t) #t (duration->ns max-window 'deployment-windows))))
 
 (define* (time-buckets start end width)
   "Windows of WIDTH (nanoseconds or a duration string) covering [START,
 END), the last one cut at END; each is named by its start as RFC 3339."
   (let ((start (->ns start 'time-buckets))
         (end (->ns end 'time-buckets))
-        (width (->duration width 'time-buckets)))
+        (width (duration->ns width 'time-buckets)))
     (unless (and width (positive? width))
       (raise-deploy-ledger-error 'invalid-input 'time-buckets "bucket width must be positive"))
     (unless (< start end)
@@ -108,8 +99,20 @@ END), the last one cut at END; each is named by its start as RFC 3339."
 
 ;;; ---- options shared by every query ----
 
-(define kinds '((unspecified . 0) (internal . 1) (server . 2) (client . 3)
-                (producer . 4) (consumer . 5) (any . -1)))
+(define (filter-kind who kind)
+  "The number of span KIND for a filter: -1 for @code{any}, else that of
+@code{span-kind->integer}, whose error for an unknown kind also names
+@code{any}."
+  (if (eq? kind 'any)
+      -1
+      (with-exception-handler
+          (lambda (e)
+            (raise-deploy-ledger-error
+             'invalid-input who
+             (string-append (deploy-ledger-error-message e) ", or any for every kind")))
+        (lambda () (span-kind->integer kind who))
+        #:unwind? #t
+        #:unwind-for-type &deploy-ledger-error)))
 
 (define (group-by->string who group-by)
   (cond ((not group-by) #f)
@@ -130,13 +133,7 @@ END), the last one cut at END; each is named by its start as RFC 3339."
   (append-map
    (match-lambda
      (('service . (? string? s)) `((service . ,s)))
-     (('kind . (? symbol? k))
-      (let ((n (assq k kinds)))
-        (unless n
-          (raise-deploy-ledger-error
-           'invalid-input who
-           (format #f "unknown span kind ~s (expected server, client, internal, producer, consumer or any)" k)))
-        `((kind . ,(cdr n)))))
+     (('kind . (? symbol? k)) `((kind . ,(filter-kind who k))))
      (('operation . (? string? op)) `((operation . ,op)))
      (('attribute . ((? string? k) . (? string? v))) `((attribute-key . ,k) (attribute-value . ,v)))
      (('attribute . (? string? k)) `((attribute-key . ,k)))
@@ -148,7 +145,7 @@ END), the last one cut at END; each is named by its start as RFC 3339."
 (define (engine-options who group-by filter percentiles threads now)
   (append (filter->options who filter)
           `((group-by . ,(group-by->string who group-by))
-            (percentiles . ,(check-choice who "#:percentiles" percentiles '(linear nearest-rank)))
+            (percentiles . ,percentiles)   ; checked by the C library
             (threads . ,threads)
             (now . ,now))))
 
@@ -180,7 +177,7 @@ alist of @code{service}, @code{kind} (default @code{server}),
 such as @code{\"1m\"}) over [START, END), per group: a list, one entry per
 bucket, of @code{(start . cells)} where cells is the vector of
 @code{trace-metrics} for that bucket (empty when nothing happened)."
-  (let* ((buckets (time-buckets start end bucket))
+  (let* ((buckets (time-buckets start end (duration->ns bucket 'time-series)))
          (cells (vector->list
                  (trace-metrics traces buckets #:group-by group-by #:filter filter
                                 #:percentiles percentiles #:threads threads))))
@@ -304,10 +301,6 @@ requests on the new version per bucket; and the regions never reached."
 baseline, most frequent first."
   (field r 'new-error-types))
 
-(define (window-option who window)
-  "#:window: a width (duration) or #f."
-  (->duration window who))
-
 (define (judge-option who judge)
   (cond ((not judge) 'none)
         ((eq? judge #t) #f)
@@ -327,11 +320,10 @@ tracing)} for the arguments.  Returns a correlation result."
     (unless (deployment-event? deployment)
       (raise-deploy-ledger-error 'invalid-input who
                                  (format #f "expected a deployment event, got ~s" deployment)))
-    (check-choice who "#:compare" compare '(auto canary before-after))
     (let* ((options
             (append
              (engine-options who group-by filter percentiles threads (->ns now who))
-             `((window . ,(window-option who window))
+             `((window . ,(duration->ns window who))
                (windows . ,(map (lambda (w)
                                   (cons (let ((n (window-name w)))
                                           (if (symbol? n) (symbol->string n) n))
@@ -340,11 +332,11 @@ tracing)} for the arguments.  Returns a correlation result."
                (judge . ,(judge-option who judge))
                (compare . ,compare)
                (control-version . ,control-version)
-               (bucket . ,(->duration bucket who))
-               (propagation-bucket . ,(->duration propagation-bucket who))
+               (bucket . ,(duration->ns bucket who))
+               (propagation-bucket . ,(duration->ns propagation-bucket who))
                (top-operations . ,top-operations)
                (min-requests . ,min-requests)
-               (max-window . ,(->duration max-window who)))))
+               (max-window . ,(duration->ns max-window who)))))
            (answer (%correlate traces (deployment-event->c deployment) options)))
       (%make-correlation-result (car answer) (cdr answer)))))
 

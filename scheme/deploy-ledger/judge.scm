@@ -7,6 +7,7 @@
   #:use-module (srfi srfi-9)
   #:use-module (srfi srfi-9 gnu)
   #:use-module (deploy-ledger core errors)
+  #:use-module (deploy-ledger core extension)
   #:export (make-judge-metric
             judge-metric?
             judge-metric-figure
@@ -49,41 +50,65 @@
            (judge-metric-group m) (judge-metric-direction m)
            (if (judge-metric-critical? m) " critical" ""))))
 
-(define figures '(p50 p90 p95 p99 mean max error-rate throughput))
-(define directions '(increase decrease either))
+(define (judge-metric->alist m)
+  "The judge metric M as an alist, the shape the C library reads."
+  `((figure . ,(judge-metric-figure m))
+    (name . ,(judge-metric-name m))
+    (group . ,(judge-metric-group m))
+    (direction . ,(judge-metric-direction m))
+    (tolerance . ,(judge-metric-tolerance m))
+    (allowed-increase . ,(judge-metric-allowed-increase m))
+    (allowed-decrease . ,(judge-metric-allowed-decrease m))
+    (critical . ,(judge-metric-critical? m))
+    (must-have-data . ,(judge-metric-must-have-data? m))))
 
-(define* (make-judge-metric figure #:key name group
-                            (direction (if (eq? figure 'throughput) 'decrease 'increase))
-                            (tolerance 0.25) (allowed-increase 1.1) (allowed-decrease 0.9)
-                            critical? must-have-data?)
+(define (alist->judge-metric a)
+  "The judge metric of the alist A, as the C library gives it back."
+  (%make-judge-metric (assq-ref a 'figure) (assq-ref a 'name) (assq-ref a 'group)
+                      (assq-ref a 'direction) (assq-ref a 'tolerance)
+                      (assq-ref a 'allowed-increase) (assq-ref a 'allowed-decrease)
+                      (assq-ref a 'critical) (assq-ref a 'must-have-data)))
+
+(define (check-type who what value ok? description)
+  "Raise an @code{invalid-input} error from WHO unless VALUE, when given
+(not #f), satisfies OK?.  The types are Scheme's to check; the ranges and
+the defaults are the C library's (src/correlate/judge.c)."
+  (when (and value (not (ok? value)))
+    (raise-deploy-ledger-error
+     'invalid-input who (format #f "~a must be ~a, got ~s" what description value))))
+
+(define* (make-judge-metric figure #:key name group direction tolerance allowed-increase
+                            allowed-decrease critical? must-have-data?)
   "A metric for the judge.  FIGURE is one of @code{p50}, @code{p90},
 @code{p95}, @code{p99}, @code{mean}, @code{max} (latency, compared as
 per-bucket series with the Mann-Whitney test), @code{error-rate} (compared
 as counts with the two-proportion interval) or @code{throughput}.  NAME
 defaults to @code{\"latency-p99\"} and the like, GROUP to @code{\"latency\"},
 @code{\"errors\"} or @code{\"traffic\"}.  DIRECTION says which change is
-bad: @code{increase}, @code{decrease} or @code{either}.  The metric is High
-(or Low) when the confidence interval of the change clears TOLERANCE times
-the estimated change and the ratio of means exceeds ALLOWED-INCREASE (is
-under ALLOWED-DECREASE).  A CRITICAL? metric that fails zeroes the score; a
-MUST-HAVE-DATA? metric without data fails."
+bad: @code{increase} (the default), @code{decrease} (the default for
+throughput) or @code{either}.  The metric is High (or Low) when the
+confidence interval of the change clears TOLERANCE (0.25) times the
+estimated change and the ratio of means exceeds ALLOWED-INCREASE (1.1; is
+under ALLOWED-DECREASE, 0.9).  A CRITICAL? metric that fails zeroes the
+score; a MUST-HAVE-DATA? metric without data fails.  The defaults and the
+checks are the C library's."
   (let ((who 'make-judge-metric))
-    (check-choice who "figure" figure figures)
-    (check-choice who "direction" direction directions)
-    (check-real who "tolerance" tolerance (lambda (x) (>= x 0)) "a real >= 0")
-    (check-real who "allowed-increase" allowed-increase positive? "a positive real")
-    (check-real who "allowed-decrease" allowed-decrease positive? "a positive real")
-    (%make-judge-metric
-     figure
-     (or name (case figure
-                ((error-rate throughput) (symbol->string figure))
-                (else (string-append "latency-" (symbol->string figure)))))
-     (or group (case figure
-                 ((error-rate) "errors")
-                 ((throughput) "traffic")
-                 (else "latency")))
-     direction tolerance allowed-increase allowed-decrease
-     (and critical? #t) (and must-have-data? #t))))
+    (check-type who "figure" figure symbol? "a symbol such as p99")
+    (check-type who "name" name string? "a string")
+    (check-type who "group" group string? "a string")
+    (check-type who "direction" direction symbol? "increase, decrease or either")
+    (check-type who "tolerance" tolerance real? "a real number")
+    (check-type who "allowed-increase" allowed-increase real? "a real number")
+    (check-type who "allowed-decrease" allowed-decrease real? "a real number")
+    (let ((config (%judge-config
+                   `((metrics ((figure . ,figure) (name . ,name) (group . ,group)
+                               (direction . ,direction) (tolerance . ,tolerance)
+                               (allowed-increase . ,allowed-increase)
+                               (allowed-decrease . ,allowed-decrease)
+                               (critical . ,(and critical? #t))
+                               (must-have-data . ,(and must-have-data? #t)))))
+                   who)))
+      (alist->judge-metric (car (assq-ref config 'metrics))))))
 
 (define-record-type <judge-config>
   (%make-judge-config metrics pass-threshold marginal-threshold conf-level weights)
@@ -101,53 +126,49 @@ MUST-HAVE-DATA? metric without data fails."
            (length (judge-config-metrics c)) (judge-config-pass-threshold c)
            (judge-config-marginal-threshold c))))
 
-(define (default-metrics)
-  (list (make-judge-metric 'p50)
-        (make-judge-metric 'p90)
-        (make-judge-metric 'p95)
-        (make-judge-metric 'p99 #:critical? #t)
-        (make-judge-metric 'error-rate #:critical? #t)))
-
-(define* (make-judge-config #:key (metrics (default-metrics)) (pass-threshold 95)
-                            (marginal-threshold 75) (conf-level 0.95) (weights '()))
+(define* (make-judge-config #:key metrics pass-threshold marginal-threshold conf-level
+                            (weights '()))
   "The judge's configuration: METRICS (a list of @code{make-judge-metric};
 by default p50, p90, p95, critical p99 and critical error-rate), the score
 at or above which the verdict is pass (PASS-THRESHOLD, 95) or marginal
 (MARGINAL-THRESHOLD, 75), the CONF-LEVEL of the intervals (0.95), and
 WEIGHTS, an alist of metric group name to percent (groups without a weight
-share what is left of 100 equally)."
+share what is left of 100 equally).  The defaults and the checks are the C
+library's."
   (let ((who 'make-judge-config))
-    (unless (and (list? metrics) (every judge-metric? metrics))
-      (raise-deploy-ledger-error 'invalid-input who
-                                 "metrics must be a list of judge metrics"))
-    (check-real who "pass-threshold" pass-threshold (lambda (x) (<= 0 x 100)) "between 0 and 100")
-    (check-real who "marginal-threshold" marginal-threshold
-                (lambda (x) (<= 0 x pass-threshold)) "between 0 and the pass threshold")
-    (check-real who "conf-level" conf-level (lambda (x) (< 0 x 1)) "between 0 and 1")
-    (unless (and (list? weights)
-                 (every (lambda (w) (and (pair? w) (string? (car w)) (real? (cdr w)))) weights))
-      (raise-deploy-ledger-error 'invalid-input who
-                                 "weights must be an alist of group name to percent"))
-    (%make-judge-config metrics pass-threshold marginal-threshold conf-level weights)))
+    (check-type who "metrics" metrics (lambda (m) (and (list? m) (every judge-metric? m)))
+                "a list of judge metrics")
+    (check-type who "pass-threshold" pass-threshold real? "a real number")
+    (check-type who "marginal-threshold" marginal-threshold real? "a real number")
+    (check-type who "conf-level" conf-level real? "a real number")
+    (check-type who "weights" weights
+                (lambda (w) (and (list? w)
+                                 (every (lambda (x) (and (pair? x) (string? (car x)) (real? (cdr x))))
+                                        w)))
+                "an alist of group name to percent")
+    (alist->judge-config
+     (%judge-config `((metrics . ,(and metrics (map judge-metric->alist metrics)))
+                      (pass-threshold . ,pass-threshold)
+                      (marginal-threshold . ,marginal-threshold)
+                      (conf-level . ,conf-level)
+                      (weights . ,weights))
+                    who))))
+
+(define (alist->judge-config a)
+  "The judge configuration of the alist A, as the C library gives it back."
+  (%make-judge-config (map alist->judge-metric (assq-ref a 'metrics))
+                      (assq-ref a 'pass-threshold) (assq-ref a 'marginal-threshold)
+                      (assq-ref a 'conf-level) (assq-ref a 'weights)))
 
 (define (default-judge-config)
-  "The default judge: p50, p90, p95, p99 (critical) in group latency,
-error-rate (critical) in group errors, thresholds 95 and 75."
+  "The default judge, the C library's: p50, p90, p95, p99 (critical) in
+group latency, error-rate (critical) in group errors, thresholds 95 and
+75."
   (make-judge-config))
 
 (define (judge-config->alist c)
   "The judge configuration C as an alist (the shape the C library reads)."
-  `((metrics . ,(map (lambda (m)
-                       `((figure . ,(judge-metric-figure m))
-                         (name . ,(judge-metric-name m))
-                         (group . ,(judge-metric-group m))
-                         (direction . ,(judge-metric-direction m))
-                         (tolerance . ,(judge-metric-tolerance m))
-                         (allowed-increase . ,(judge-metric-allowed-increase m))
-                         (allowed-decrease . ,(judge-metric-allowed-decrease m))
-                         (critical . ,(judge-metric-critical? m))
-                         (must-have-data . ,(judge-metric-must-have-data? m))))
-                     (judge-config-metrics c)))
+  `((metrics . ,(map judge-metric->alist (judge-config-metrics c)))
     (pass-threshold . ,(judge-config-pass-threshold c))
     (marginal-threshold . ,(judge-config-marginal-threshold c))
     (conf-level . ,(judge-config-conf-level c))

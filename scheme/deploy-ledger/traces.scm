@@ -19,7 +19,9 @@
             trace-set-services
             trace-set-values
             trace-set-time-range
-            trace-set-stats))
+            trace-set-stats
+            span-kind->integer
+            integer->span-kind))
 
 ;; What produced each set (files, requests, traces), without keeping the
 ;; set alive.
@@ -28,6 +30,19 @@
 (define (remember set stats)
   (hashq-set! %stats set stats)
   set)
+
+(define* (span-kind->integer kind #:optional (who 'span-kind->integer))
+  "The OTLP number of span KIND, a symbol: @code{unspecified} (0),
+@code{internal}, @code{server}, @code{client}, @code{producer} or
+@code{consumer} (5).  Anything else raises an @code{invalid-input} error
+from WHO that lists the valid kinds.  The names are the C library's one
+table of them."
+  (%span-kind->integer kind who))
+
+(define (integer->span-kind n)
+  "The name (a symbol) of the span kind numbered N in OTLP, or #f when N
+numbers none."
+  (%integer->span-kind n))
 
 (define (trace-set? obj)
   "True when OBJ is a trace set (a whole set or a filtered view of one)."
@@ -76,17 +91,9 @@ to now and START to an hour before END."
          (start (or (->ns start who) (- end (* 3600 1000000000)))))
     (values start end)))
 
-(define (duration who value)
-  (cond ((not value) #f)
-        ((exact-integer? value) value)
-        ((string? value) (duration->ns value))
-        (else (raise-deploy-ledger-error
-               'invalid-input who
-               (format #f "~a: expected nanoseconds or a duration such as \"30m\", got ~s"
-                       who value)))))
-
-(define (milliseconds who value)
-  (let ((ns (duration who value)))
+(define (milliseconds value who)
+  "The duration VALUE (see @code{duration->ns}) in whole milliseconds, or #f."
+  (let ((ns (duration->ns value who)))
     (and ns (quotient ns 1000000))))
 
 (define (report who set verbose?)
@@ -130,12 +137,12 @@ defaults to @code{DEPLOY_LEDGER_JAEGER_URL}, else
     (let ((result (%jaeger-fetch
                    `((url . ,url) (service . ,service) (operation . ,operation)
                      (start . ,start) (end . ,end) (limit . ,limit)
-                     (slice . ,(duration 'jaeger-traces slice)) (max-slices . ,max-slices)
+                     (slice . ,(duration->ns slice 'jaeger-traces)) (max-slices . ,max-slices)
                      (api . ,(case api ((v3) 3) ((v1) 1) ((auto #f) #f)
                                    (else (raise-deploy-ledger-error
                                           'invalid-input 'jaeger-traces
                                           (format #f "jaeger-traces: #:api is v3, v1 or auto, not ~s" api)))))
-                     (timeout-ms . ,(milliseconds 'jaeger-traces timeout))
+                     (timeout-ms . ,(milliseconds timeout 'jaeger-traces))
                      (retries . ,retries) (credentials . ,credentials)
                      (lenient . ,lenient?) (keep . ,keep)))))
       (report 'jaeger-traces (remember (car result) (cdr result)) verbose?))))
@@ -145,7 +152,7 @@ defaults to @code{DEPLOY_LEDGER_JAEGER_URL}, else
                           (api 'auto) (timeout "30s"))
   "The names of the services Jaeger at URL knows, sorted."
   (%jaeger-services url (case api ((v3) 3) ((v1) 1) (else #f))
-                    (milliseconds 'jaeger-services timeout)))
+                    (milliseconds timeout 'jaeger-services)))
 
 (define* (tempo-traces #:key
                        (url (or (getenv "DEPLOY_LEDGER_TEMPO_URL") "http://localhost:3200"))
@@ -169,8 +176,8 @@ the variables @code{DEPLOY_LEDGER_TEMPO_TOKEN}, @code{DEPLOY_LEDGER_TEMPO_USER},
     (let ((result (%tempo-fetch
                    `((url . ,url) (service . ,service) (operation . ,operation)
                      (traceql . ,query) (start . ,start) (end . ,end) (limit . ,limit)
-                     (slice . ,(duration 'tempo-traces slice)) (max-slices . ,max-slices)
-                     (timeout-ms . ,(milliseconds 'tempo-traces timeout))
+                     (slice . ,(duration->ns slice 'tempo-traces)) (max-slices . ,max-slices)
+                     (timeout-ms . ,(milliseconds timeout 'tempo-traces))
                      (retries . ,retries) (credentials . ,credentials)
                      (lenient . ,lenient?) (keep . ,keep)))))
       (report 'tempo-traces (remember (car result) (cdr result)) verbose?))))
@@ -192,7 +199,8 @@ pair @code{(key . value)} for an attribute kept with @code{#:keep}
 columns, and can be filtered, merged, counted and listed like a set."
   (define (by-attribute s key value)
     (if value (%trace-set-filter s #f #f #f #f #f (cons key value)) s))
-  (let* ((s (%trace-set-filter set service operation kind
+  (let* ((s (%trace-set-filter set service operation
+                               (and kind (span-kind->integer kind 'trace-set-filter))
                                (->ns start 'trace-set-filter) (->ns end 'trace-set-filter)
                                attribute))
          (s (by-attribute s "service.version" version))

@@ -37,6 +37,32 @@ printable(const char *text, size_t len, char *buf)
   return buf;
 }
 
+/* Decodes the ids at TRACE_HEX (32 characters) and SPAN_HEX (16) into C
+   by the rules traceparent sets for them, which a context built from its
+   parts follows too: lower-case hex, neither all zeros.  Returns NULL, or
+   why they are invalid (in WHY when it names SPAN_FIELD, the span id's
+   field: "parent-id" in a traceparent). */
+static const char *
+decode_ids(const char *trace_hex, const char *span_hex, const char *span_field,
+           dl_trace_context *c, char why[64])
+{
+  if (!all_lchex(trace_hex, 2 * DL_TRACE_ID_SIZE))
+    return "trace-id is not 32 lower-case hex digits";
+  if (!all_lchex(span_hex, 2 * DL_SPAN_ID_SIZE)) {
+    snprintf(why, 64, "%s is not 16 lower-case hex digits", span_field);
+    return why;
+  }
+  dl_hex_decode(trace_hex, DL_TRACE_ID_SIZE, c->trace_id, 0);
+  dl_hex_decode(span_hex, DL_SPAN_ID_SIZE, c->span_id, 0);
+  if (dl_id_is_zero(c->trace_id, DL_TRACE_ID_SIZE))
+    return "trace-id is all zeros";
+  if (dl_id_is_zero(c->span_id, DL_SPAN_ID_SIZE)) {
+    snprintf(why, 64, "%s is all zeros", span_field);
+    return why;
+  }
+  return NULL;
+}
+
 static int
 bad_traceparent(dl_error *err, const char *text, size_t len, const char *why)
 {
@@ -63,21 +89,47 @@ dl_traceparent_parse(const char *text, size_t len, dl_trace_context *ctx,
     return bad_traceparent(err, text, len, "flags must be followed by '-' or the end");
   if (text[2] != '-' || text[35] != '-' || text[52] != '-')
     return bad_traceparent(err, text, len, "fields must be separated by '-'");
-  if (!all_lchex(text + 3, 32))
-    return bad_traceparent(err, text, len, "trace-id is not 32 lower-case hex digits");
-  if (!all_lchex(text + 36, 16))
-    return bad_traceparent(err, text, len, "parent-id is not 16 lower-case hex digits");
   if (!all_lchex(text + 53, 2))
     return bad_traceparent(err, text, len, "trace-flags is not two lower-case hex digits");
   dl_trace_context c;
   memset(&c, 0, sizeof c);
-  dl_hex_decode(text + 3, DL_TRACE_ID_SIZE, c.trace_id, 0);
-  dl_hex_decode(text + 36, DL_SPAN_ID_SIZE, c.span_id, 0);
+  char buf[64];
+  const char *why = decode_ids(text + 3, text + 36, "parent-id", &c, buf);
+  if (why)
+    return bad_traceparent(err, text, len, why);
   dl_hex_decode(text + 53, 1, &c.flags, 0);
-  if (dl_id_is_zero(c.trace_id, DL_TRACE_ID_SIZE))
-    return bad_traceparent(err, text, len, "trace-id is all zeros");
-  if (dl_id_is_zero(c.span_id, DL_SPAN_ID_SIZE))
-    return bad_traceparent(err, text, len, "parent-id is all zeros");
+  *ctx = c;
+  return DL_OK;
+}
+
+int
+dl_trace_context_from_parts(const char *trace_id, const char *span_id, int flags,
+                            const char *tracestate, dl_trace_context *ctx, dl_error *err)
+{
+  const char *t = trace_id ? trace_id : "", *s = span_id ? span_id : "";
+  dl_trace_context c;
+  memset(&c, 0, sizeof c);
+  char buf[64];
+  /* The exact lengths first: decode_ids reads that many characters. */
+  const char *why = strlen(t) != 2 * DL_TRACE_ID_SIZE  ? "trace-id is not 32 lower-case hex digits"
+                    : strlen(s) != 2 * DL_SPAN_ID_SIZE ? "span-id is not 16 lower-case hex digits"
+                                                       : decode_ids(t, s, "span-id", &c, buf);
+  if (why) {
+    char shown_t[65], shown_s[65];
+    return dl_fail(err, DL_EINVAL, "invalid trace context (trace-id \"%.40s\", span-id \"%.40s\"): %s",
+                   printable(t, strlen(t), shown_t), printable(s, strlen(s), shown_s), why);
+  }
+  if (flags < 0 || flags > 255)
+    return dl_fail(err, DL_EINVAL, "invalid trace context: trace flags %d are not between 0 and 255",
+                   flags);
+  c.flags = (uint8_t) flags;
+  if (tracestate && *tracestate) {
+    dl_tracestate ts;
+    int rc = dl_tracestate_parse(tracestate, strlen(tracestate), &ts, err);
+    if (rc)
+      return rc;
+    dl_tracestate_format(&ts, c.tracestate);
+  }
   *ctx = c;
   return DL_OK;
 }

@@ -1,18 +1,23 @@
 /* Group-by specifications. */
 #include "deploy-ledger/group.h"
+#include "deploy-ledger/trace-set.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The resource dimensions are numbered as the trace set's origin fields,
+   so that a field of dl_trace_set_field_of_key is a dimension as is. */
+_Static_assert((int) DL_DIM_SERVICE == DL_FIELD_SERVICE && (int) DL_DIM_VERSION == DL_FIELD_VERSION
+                 && (int) DL_DIM_REGION == DL_FIELD_REGION
+                 && (int) DL_DIM_ENVIRONMENT == DL_FIELD_ENVIRONMENT,
+               "group dimensions and origin fields share their numbers");
 
 static const struct {
   const char *name;
   dl_dim dim;
 } names[] = {
-  {"service", DL_DIM_SERVICE},         {"service.name", DL_DIM_SERVICE},
-  {"version", DL_DIM_VERSION},         {"service.version", DL_DIM_VERSION},
-  {"region", DL_DIM_REGION},           {"cloud.region", DL_DIM_REGION},
-  {"environment", DL_DIM_ENVIRONMENT}, {"deployment.environment.name", DL_DIM_ENVIRONMENT},
-  {"deployment.environment", DL_DIM_ENVIRONMENT},
+  {"service", DL_DIM_SERVICE},         {"version", DL_DIM_VERSION},
+  {"region", DL_DIM_REGION},           {"environment", DL_DIM_ENVIRONMENT},
   {"operation", DL_DIM_OPERATION},     {"span.name", DL_DIM_OPERATION},
   {"error-type", DL_DIM_ERROR_TYPE},   {"error_type", DL_DIM_ERROR_TYPE},
 };
@@ -42,7 +47,10 @@ dl_group_spec_add(dl_group_spec *spec, const char *name, dl_error *err)
   if (spec->n == DL_GROUP_MAX_DIMS)
     return dl_fail(err, DL_EINVAL, "too many group-by dimensions at \"%.80s\" (at most %d)",
                    name, DL_GROUP_MAX_DIMS);
-  dl_dim dim = DL_DIM_ATTRIBUTE;
+  /* A resource attribute the trace set keeps in the origin
+     ("cloud.region") groups as its dimension, as the filters read it. */
+  int field = dl_trace_set_field_of_key(name);
+  dl_dim dim = field >= 0 ? (dl_dim) field : DL_DIM_ATTRIBUTE;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i].name) == 0)
       dim = names[i].dim;

@@ -6,22 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The origin field an attribute key names (as the trace set's filter). */
-static int
-builtin_field(const char *key)
-{
-  if (strcmp(key, "service.name") == 0)
-    return DL_FIELD_SERVICE;
-  if (strcmp(key, "service.version") == 0)
-    return DL_FIELD_VERSION;
-  if (strcmp(key, "cloud.region") == 0)
-    return DL_FIELD_REGION;
-  if (strcmp(key, "deployment.environment.name") == 0
-      || strcmp(key, "deployment.environment") == 0)
-    return DL_FIELD_ENVIRONMENT;
-  return -1;
-}
-
 static uint32_t
 lookup(const dl_trace_set *set, const char *s)
 {
@@ -171,7 +155,7 @@ scan_plan_init(scan_plan *p, const dl_trace_set *set, const dl_selection *sel,
         p->nothing = 1;
     }
     if (filter->attr_key) {
-      attr_field = builtin_field(filter->attr_key);
+      attr_field = dl_trace_set_field_of_key(filter->attr_key);
       if (attr_field < 0) {
         p->attr_col = dl_trace_set_attribute_column(set, filter->attr_key);
         if (dl_trace_set_kept_index(set, filter->attr_key, strlen(filter->attr_key)) < 0)

@@ -310,14 +310,15 @@ text_is(const dl_attr_value *v, const char *s)
   return 1;
 }
 
+/* The kind a span.kind tag names; unspecified for a tag that names none,
+   as Jaeger itself shows such a span. */
 static int
 span_kind_of(const dl_attr_value *v)
 {
-  static const char *const names[] = {"", "internal", "server", "client", "producer", "consumer"};
-  for (int i = 1; i < 6; i++)
-    if (text_is(v, names[i]))
-      return i;
-  return 0;
+  int kind;
+  if (v->type != DL_VAL_STRING || dl_span_kind_parse(v->text.ptr, v->text.len, &kind, NULL))
+    return DL_KIND_UNSPECIFIED;
+  return kind;
 }
 
 /* Span tags (AT_SPAN), process tags (AT_RESOURCE) or log fields. */

@@ -247,16 +247,34 @@ span_id_field(otlp_json *d, uint8_t *out, size_t n, const char *what)
   return 0;
 }
 
-static const char *const kind_names[] = {
-  "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-  "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER",
-};
-static const char *const status_names[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
-                                           "STATUS_CODE_ERROR"};
-
-/* An enum given as an integer or by name; *OUT in [0, N). */
+/* The proto3 JSON mapping writes an enum by its name in the .proto file:
+   "SPAN_KIND_" and the kind's name in capitals, which dl_span_kind_parse
+   reads without regard to case. */
 static int
-enum_field(otlp_json *d, const char *const *names, int n, int *out, const char *what)
+kind_by_name(const char *s, size_t len)
+{
+  static const char prefix[] = "SPAN_KIND_";
+  size_t n = sizeof prefix - 1;
+  int kind;
+  if (len <= n || memcmp(s, prefix, n) != 0 || dl_span_kind_parse(s + n, len - n, &kind, NULL))
+    return -1;
+  return kind;
+}
+
+static int
+status_by_name(const char *s, size_t len)
+{
+  static const char *const status_names[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
+                                             "STATUS_CODE_ERROR"};
+  for (int i = 0; i < 3; i++)
+    if (len == strlen(status_names[i]) && memcmp(s, status_names[i], len) == 0)
+      return i;
+  return -1;
+}
+
+/* An enum given as an integer in [0, N) or by a name BY_NAME knows. */
+static int
+enum_field(otlp_json *d, int (*by_name)(const char *, size_t), int n, int *out, const char *what)
 {
   dl_js *js = &d->js;
   if (dl_js_null(js)) {
@@ -270,11 +288,11 @@ enum_field(otlp_json *d, const char *const *names, int n, int *out, const char *
     dl_str s;
     if (dl_js_string(js, DL_JS_SLOT_VALUE, &s))
       return -1;
-    for (int i = 0; i < n; i++)
-      if (s.len == strlen(names[i]) && memcmp(s.ptr, names[i], s.len) == 0) {
-        *out = i;
-        return 0;
-      }
+    int value = s.ptr ? by_name(s.ptr, s.len) : -1;
+    if (value >= 0) {
+      *out = value;
+      return 0;
+    }
     char fmt[80];
     snprintf(fmt, sizeof fmt, "unknown %s \"%%.*s\"", what);
     *out = 0;
@@ -329,7 +347,7 @@ status(otlp_json *d)
     dl_js_push_key(js, k);
     int rc;
     if (IS(k, "code")) {
-      rc = enum_field(d, status_names, 3, &d->sb.status_code, "status code");
+      rc = enum_field(d, status_by_name, 3, &d->sb.status_code, "status code");
     } else if (IS(k, "message")) {
       dl_str m = {NULL, 0};
       rc = dl_js_null(js) ? 0 : js->code ? -1 : dl_js_string(js, DL_JS_SLOT_VALUE, &m);
@@ -398,7 +416,7 @@ span(otlp_json *d, int unused)
       dl_js_pop(js);
     } else if (IS(k, "kind")) {
       dl_js_push_key(js, k);
-      rc = enum_field(d, kind_names, 6, &kind, "span kind");
+      rc = enum_field(d, kind_by_name, DL_KIND_COUNT, &kind, "span kind");
       dl_js_pop(js);
     } else if (IS2(k, "startTimeUnixNano", "start_time_unix_nano")) {
       dl_js_push_key(js, k);

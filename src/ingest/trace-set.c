@@ -736,9 +736,8 @@ dl_selection_free(dl_selection *sel)
   sel->count = 0;
 }
 
-/* The origin field an attribute key names, or -1. */
-static int
-builtin_field(const char *key)
+int
+dl_trace_set_field_of_key(const char *key)
 {
   if (strcmp(key, "service.name") == 0)
     return DL_FIELD_SERVICE;
@@ -793,7 +792,7 @@ dl_trace_set_filter(const dl_trace_set *set, const dl_selection *in, const dl_fi
   int field = -1;
   const uint32_t *attr_col = NULL;
   if (f->attr_key) {
-    field = builtin_field(f->attr_key);
+    field = dl_trace_set_field_of_key(f->attr_key);
     if (field < 0) {
       attr_col = dl_trace_set_attribute_column(set, f->attr_key);
       if (dl_trace_set_kept_index(set, f->attr_key, strlen(f->attr_key)) < 0)

@@ -298,10 +298,77 @@ test_extraction(void)
        && strcmp(err.source, "TRACEPARENT") == 0, "bad TRACEPARENT named: %s", err.text);
 }
 
+/* A context from its parts follows traceparent's rules for each part and
+   names the bad one; a good one formats to the traceparent of the parts. */
+static void
+test_from_parts(void)
+{
+  dl_trace_context ctx;
+  dl_error err;
+  char tp[DL_TRACEPARENT_SIZE];
+  ok(dl_trace_context_from_parts(TID, PID, 1, NULL, &ctx, &err) == DL_OK,
+     "the specification's ids, sampled");
+  is_str(dl_traceparent_format(&ctx, tp), "00-" TID "-" PID "-01", "formats as the traceparent");
+  is_str(ctx.tracestate, "", "no tracestate");
+  ok(dl_trace_context_from_parts(TID, PID, 255, "", &ctx, &err) == DL_OK && ctx.flags == 255,
+     "flags 255 kept, as traceparent keeps unknown bits");
+  ok(dl_trace_context_from_parts(TID, PID, 3, "rojo=00f067aa0ba902b7, congo=t61rcWkgMzE", &ctx,
+                                 &err)
+       == DL_OK,
+     "with a tracestate");
+  is_str(ctx.tracestate, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+         "the tracestate re-formatted without the blank");
+
+  /* A bad id: the message quotes both ids and says what is wrong. */
+  static const struct {
+    const char *trace_id, *span_id, *why;
+  } bad_ids[] = {
+    {"4BF92F3577B34DA6A3CE929D0E0E4736", PID, "trace-id is not 32 lower-case hex digits"},
+    {TID "00", PID, "trace-id is not 32 lower-case hex digits"},
+    {"4bf92f35", PID, "trace-id is not 32 lower-case hex digits"},
+    {NULL, PID, "trace-id is not 32 lower-case hex digits"},
+    {TID, "00f067aa0ba902bz", "span-id is not 16 lower-case hex digits"},
+    {TID, "00f067aa", "span-id is not 16 lower-case hex digits"},
+    {"00000000000000000000000000000000", PID, "trace-id is all zeros"},
+    {TID, "0000000000000000", "span-id is all zeros"},
+  };
+  for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+    char want[300];
+    snprintf(want, sizeof want, "invalid trace context (trace-id \"%s\", span-id \"%s\"): %s",
+             bad_ids[i].trace_id ? bad_ids[i].trace_id : "", bad_ids[i].span_id, bad_ids[i].why);
+    memset(&ctx, 0x5a, sizeof ctx);
+    ok(dl_trace_context_from_parts(bad_ids[i].trace_id, bad_ids[i].span_id, 1, NULL, &ctx, &err)
+           == DL_EINVAL
+         && ctx.flags == 0x5a,
+       "bad ids refused, context untouched: %s", bad_ids[i].why);
+    is_str(err.text, want, "and named");
+  }
+  ok(dl_trace_context_from_parts("4bf92f3577b34da6a3ce929d0e0e473\n", PID, 1, NULL, &ctx, &err)
+         == DL_EINVAL
+       && strstr(err.text, "(trace-id \"4bf92f3577b34da6a3ce929d0e0e473?\"") != NULL,
+     "a control character in an id is shown as '?': %s", err.text);
+  static const int bad_flags[] = {256, -1};
+  for (size_t i = 0; i < 2; i++) {
+    char want[100];
+    snprintf(want, sizeof want, "invalid trace context: trace flags %d are not between 0 and 255",
+             bad_flags[i]);
+    ok(dl_trace_context_from_parts(TID, PID, bad_flags[i], NULL, &ctx, &err) == DL_EINVAL,
+       "flags %d refused", bad_flags[i]);
+    is_str(err.text, want, "and named");
+  }
+  ok(dl_trace_context_from_parts(TID, PID, 1, "Rojo=1", &ctx, &err) == DL_EINVAL,
+     "an invalid tracestate is refused: %s", err.text);
+  /* The traceparent parser keeps calling the span id parent-id. */
+  ok(dl_traceparent_parse("00-" TID "-0000000000000000-01", 55, &ctx, &err) == DL_EINVAL
+       && strstr(err.text, "parent-id is all zeros"),
+     "traceparent still names parent-id: %s", err.text);
+}
+
 int
 main(void)
 {
   test_traceparent();
+  test_from_parts();
   test_tracestate();
   test_extraction();
   return tap_done();

@@ -462,10 +462,48 @@ test_memory(void)
   dl_trace_set_free(set);
 }
 
+/* The resource attributes a filter (and group-by) reads from the origin,
+   and the kept attributes it does not. */
+static void
+test_field_of_key(void)
+{
+  is_int(dl_trace_set_field_of_key("service.name"), DL_FIELD_SERVICE, "service.name: service");
+  is_int(dl_trace_set_field_of_key("service.version"), DL_FIELD_VERSION, "service.version: version");
+  is_int(dl_trace_set_field_of_key("cloud.region"), DL_FIELD_REGION, "cloud.region: region");
+  is_int(dl_trace_set_field_of_key("deployment.environment.name"), DL_FIELD_ENVIRONMENT,
+         "deployment.environment.name: environment");
+  is_int(dl_trace_set_field_of_key("deployment.environment"), DL_FIELD_ENVIRONMENT,
+         "the older deployment.environment: environment too");
+  is_int(dl_trace_set_field_of_key("http.route"), -1, "http.route: no origin field");
+  is_int(dl_trace_set_field_of_key("region"), -1, "a group-by word is not an attribute key");
+
+  /* Both names of the environment select the same rows. */
+  enum { N = 100 };
+  dl_trace_set *set = dl_trace_set_new();
+  fill(set, N);
+  dl_error err;
+  dl_filter f;
+  dl_selection a, b;
+  dl_filter_init(&f);
+  f.attr_key = "deployment.environment";
+  f.attr_value = "staging";
+  is_int(dl_trace_set_filter(set, NULL, &f, &a, &err), DL_OK, "filter by deployment.environment");
+  f.attr_key = "deployment.environment.name";
+  is_int(dl_trace_set_filter(set, NULL, &f, &b, &err), DL_OK,
+         "filter by deployment.environment.name");
+  ok(a.count == N / 5 && b.count == a.count
+       && memcmp(a.rows, b.rows, a.count * sizeof *a.rows) == 0,
+     "the same %d staging rows (every fifth) either way", N / 5);
+  dl_selection_free(&a);
+  dl_selection_free(&b);
+  dl_trace_set_free(set);
+}
+
 int
 main(void)
 {
   test_intern();
+  test_field_of_key();
   test_append_and_columns();
   test_filters();
   test_merge();

@@ -25,7 +25,8 @@ mkdir -p "$(dirname "$shot")"
 rm -f "$shot"
 # Chromium's own start-up noise (D-Bus, GPU) is not the page's: only lines
 # from the page's console count.
-"$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
+# The sanitizer build preloads ASan into every child: not into the browser.
+env -u LD_PRELOAD -u ASAN_OPTIONS "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
   --disable-component-update --disable-sync --no-first-run --user-data-dir="$tmp/profile" \
   --enable-logging=stderr --v=0 --window-size=1000,3000 --screenshot="$shot" \
   --dump-dom "file://$tmp/correlation-report.html" >"$tmp/dom.html" 2>"$tmp/chrome.err" &

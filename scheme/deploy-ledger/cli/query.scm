@@ -5,6 +5,7 @@
   #:use-module (ice-9 format)
   #:use-module (deploy-ledger core extension)
   #:use-module (deploy-ledger core time)
+  #:use-module (deploy-ledger core trace-context)
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger ledger)
   #:use-module (deploy-ledger cli options)
@@ -111,9 +112,9 @@ List deployments, newest first: every matching one unless --limit.
     (actor . ,(ref 'actor)) (commit . ,(ref 'commit)) (commit-time . ,(time 'commit-time))
     (attributes . ,(alist->hash (ref 'attributes)))
     (trace-id . ,(ref 'trace-id)) (span-id . ,(ref 'span-id))
-    (traceparent . ,(string-append "00-" (ref 'trace-id) "-" (ref 'span-id) "-"
-                                   (if (< (ref 'flags) 16) "0" "")
-                                   (number->string (ref 'flags) 16)))))
+    (traceparent . ,(trace-context->traceparent
+                     (make-trace-context #:trace-id (ref 'trace-id) #:span-id (ref 'span-id)
+                                         #:flags (ref 'flags))))))
 
 ;;; history
 

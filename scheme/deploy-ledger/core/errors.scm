@@ -10,9 +10,7 @@
             deploy-ledger-error-offset
             raise-deploy-ledger-error
             deploy-ledger-error-message
-            deploy-ledger-error-origin
-            check-choice
-            check-real))
+            deploy-ledger-error-origin))
 
 (define &deploy-ledger-error
   (make-exception-type '&deploy-ledger-error &error
@@ -53,21 +51,3 @@ input.  POSITION is a list (source line column offset), each #f if unknown."
     (make-exception-with-origin who)
     (make-exception-with-message message)
     (make-exception-with-irritants '()))))
-
-(define (check-choice who what value choices)
-  "Return VALUE if it is one of the symbols CHOICES; otherwise raise an
-@code{invalid-input} error from WHO saying that WHAT must be one of them."
-  (unless (memq value choices)
-    (raise-deploy-ledger-error
-     'invalid-input who
-     (format #f "~a must be one of ~a, got ~s" what
-             (string-join (map symbol->string choices) ", ") value)))
-  value)
-
-(define (check-real who what value test description)
-  "Return VALUE if it is a real satisfying TEST; otherwise raise an
-@code{invalid-input} error from WHO saying that WHAT must be DESCRIPTION."
-  (unless (and (real? value) (test value))
-    (raise-deploy-ledger-error
-     'invalid-input who (format #f "~a must be ~a, got ~s" what description value)))
-  value)

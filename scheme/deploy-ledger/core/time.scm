@@ -22,10 +22,21 @@ is not one."
   "Format NS nanoseconds as an RFC 3339 timestamp in UTC."
   (%time-format ns))
 
-(define (duration->ns text)
-  "Parse a duration such as @code{\"15m\"}, @code{\"2h\"}, @code{\"1h30m\"}
-or @code{\"500ms\"} into nanoseconds."
-  (%duration-parse text))
+(define* (duration->ns value #:optional (who 'duration->ns))
+  "VALUE as nanoseconds: a duration string such as @code{\"90s\"},
+@code{\"15m\"}, @code{\"1h30m\"}, @code{\"500ms\"} or @code{\"7d\"}
+(units ns, us, ms, s, m, h, d, w; parsed by the C library), or an exact
+non-negative integer, taken as nanoseconds already; #f (an option not
+given) stays #f.  Anything else raises an @code{invalid-input}
+deploy-ledger error from WHO that names VALUE.  Every procedure that takes
+a duration reads it here."
+  (cond ((not value) #f)
+        ((string? value) (%duration-parse value who))
+        ((and (exact-integer? value) (>= value 0)) value)
+        (else (raise-deploy-ledger-error
+               'invalid-input who
+               (format #f "~a: expected a duration (nanoseconds, or a string such as \"90s\" or \"1h30m\"), got ~s"
+                       who value)))))
 
 (define (->ns value who)
   "VALUE as nanoseconds: an exact integer as is, a string as RFC 3339, #f

@@ -68,10 +68,10 @@ trace and span ids, sampled and random flags.  With TRACE-ID and SPAN-ID
                          (trace-context-flags ctx) (trace-context-tracestate ctx))))
 
 (define (trace-context->traceparent ctx)
-  "The version-00 traceparent header value of CTX."
-  (let ((flags (number->string (trace-context-flags ctx) 16)))
-    (string-append "00-" (trace-context-trace-id ctx) "-" (trace-context-span-id ctx)
-                   (if (< (trace-context-flags ctx) 16) "-0" "-") flags)))
+  "The version-00 traceparent header value of CTX, as the C library
+writes it."
+  (%traceparent-format (trace-context-trace-id ctx) (trace-context-span-id ctx)
+                       (trace-context-flags ctx)))
 
 (define (traceparent->trace-context text)
   "Parse the traceparent TEXT; raise a deploy-ledger error naming it if it

@@ -392,7 +392,7 @@ the new version since the start, linked into the tracing UI at UI-URL
     (unless (and (exact-integer? top) (>= top 0))
       (raise-deploy-ledger-error 'invalid-input who
                                  (format #f "#:top must be a count of requests, got ~s" top)))
-    (let ((bucket (and bucket (if (string? bucket) (duration->ns bucket) bucket))))
+    (let ((bucket (duration->ns bucket who)))
       (call-with-values
           (lambda () (requests-after deployment result traces ui-url top))
         (lambda (requests failing)
