@@ -115,7 +115,8 @@ dl_new_errors_compute(const dl_trace_set *set, const dl_new_errors_options *o,
       goto out;
     }
   }
-  qsort(out->types, out->n, sizeof *out->types, cmp_type);
+  if (out->n > 1) /* an empty list may have no array, and qsort wants one */
+    qsort(out->types, out->n, sizeof *out->types, cmp_type);
 out:
   free(role);
   free(old_seen);

@@ -226,7 +226,8 @@ dl_propagation_compute(const dl_trace_set *set, const dl_propagation_options *o,
     for (size_t b = 0; b < nb; b++)
       rr->share[b] = NAN;
   }
-  qsort(p->regions, p->n_regions, sizeof *p->regions, cmp_region);
+  if (p->n_regions > 1) /* an empty list may have no array, and qsort wants one */
+    qsort(p->regions, p->n_regions, sizeof *p->regions, cmp_region);
 out:
   for (size_t i = 0; i < n_acc; i++) {
     free(accs[i].total);
