@@ -148,7 +148,8 @@ between them -- ends within @code{#:timeout} (a duration; default
 of it, and an attempt that receives less than 16 bytes a second for 15 s
 is cut off.  A request is retried @code{#:retries} times (default
 @env{DEPLOY_LEDGER_RETRIES}, else 3) on 429, 502, 503, 504 and network
-errors, with exponential backoff or after the server's Retry-After.  No
+errors, with exponential backoff or after the server's Retry-After (the
+HTTP client the exporter uses too).  No
 answer may hold more than @code{#:max-bytes} (a size such as
 @code{\"1GiB\"}; default @env{DEPLOY_LEDGER_MAX_INPUT}, else 512 MiB)
 after decompression.  Credentials come from the environment:
