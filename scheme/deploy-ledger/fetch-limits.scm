@@ -7,6 +7,7 @@
   #:use-module (deploy-ledger core errors)
   #:use-module (deploy-ledger core time)
   #:export (size->bytes
+            message-naming
             fetch-timeout-ms
             fetch-retries
             input-limit
@@ -47,21 +48,27 @@ Anything else raises an @code{invalid-input} error from WHO naming VALUE."
              (* n (cdr unit)))))
         (else (bad))))
 
+(define (message-naming label e)
+  "The message of error E, starting with LABEL (the option or variable
+that held the bad value) once, whether or not E's message named it."
+  (let ((m (if (deploy-ledger-error? e) (deploy-ledger-error-message e) (format #f "~a" e)))
+        (prefix (string-append label ": ")))
+    (if (string-prefix? prefix m) m (string-append prefix m))))
+
 (define (from-environment variable parse)
   "The value of environment VARIABLE read by PARSE (called with the text
 and the variable's name, for its errors), or #f when it is unset or empty."
   (let ((text (getenv variable)))
     (and text (not (string-null? text))
-         (parse text (string->symbol variable)))))
+         (with-exception-handler
+             (lambda (e)
+               ;; Say which variable held the bad value.
+               (invalid (string->symbol variable) "~a" (message-naming variable e)))
+           (lambda () (parse text (string->symbol variable)))
+           #:unwind? #t))))
 
 (define (timeout->ms value who)
-  (let ((ns (with-exception-handler
-                (lambda (e)
-                  ;; Say which option or variable held the bad duration.
-                  (invalid who "~a: ~a" who
-                           (if (deploy-ledger-error? e) (deploy-ledger-error-message e) e)))
-              (lambda () (duration->ns value who))
-              #:unwind? #t)))
+  (let ((ns (duration->ns value who)))
     (unless (> ns 0)
       (invalid who "~a: the timeout must be longer than 0, got ~s" who value))
     (max 1 (quotient ns 1000000))))

@@ -196,6 +196,19 @@ what they fetched on stderr."
           (usage-error "~a: --~a must be a whole number, got \"~a\"" cmd name text))
         n)))
 
+(define (limit-option cmd name text read)
+  "TEXT, the value of option NAME (or #f), read by READ, one of the
+procedures of @code{(deploy-ledger fetch-limits)}, which also read the
+environment when TEXT is #f; a usage error naming CMD and the option (or
+the variable) otherwise."
+  (with-exception-handler
+      (lambda (e)
+        (usage-error "~a: ~a" cmd (if text
+                                      (message-naming (format #f "--~a" name) e)
+                                      (deploy-ledger-error-message e))))
+    (lambda () (read text (symbol-append '-- name)))
+    #:unwind? #t))
+
 (define %correlate-options
   ;; The options of every command that correlates (correlate, report).
   '((traces multi) (window value) (max-window value) (max-slices value)
@@ -222,10 +235,9 @@ the deployment event, the trace set and the correlation result."
          ;; "0" is no limit (a duration needs a unit otherwise).
          (max-window (let ((w (option o 'max-window))) (if (equal? w "0") 0 w)))
          ;; Read before the ledger is opened: a bad value is a usage error.
-         (timeout (and (option o 'timeout) (fetch-timeout-ms (option o 'timeout) '--timeout)
-                       (option o 'timeout)))
-         (retries (fetch-retries (option o 'retries) '--retries))
-         (max-bytes (input-limit (option o 'max-input) '--max-input))
+         (timeout (* 1000000 (limit-option cmd 'timeout (option o 'timeout) fetch-timeout-ms)))
+         (retries (limit-option cmd 'retries (option o 'retries) fetch-retries))
+         (max-bytes (limit-option cmd 'max-input (option o 'max-input) input-limit))
          (d (call-with-ledger-of o (lambda (l) (find-or-fail l id))))
          (keep (kept-keys group-by (assq-ref filter 'attribute)))
          (traces (apply trace-set-merge
