@@ -12,9 +12,13 @@ static void
 cells_of(const dl_deployment *d, const char **cell, char started[DL_TIME_TEXT_SIZE],
          char duration[32])
 {
-  dl_time_format(d->started - d->started % 1000000000, started);
+  /* To the second, rounding down also before 1970. */
+  int64_t sub = d->started % 1000000000, second;
+  if (__builtin_sub_overflow(d->started, sub < 0 ? sub + 1000000000 : sub, &second))
+    second = d->started - sub; /* the earliest second: up, not below the range */
+  dl_time_format(second, started);
   if (d->completed != DL_TIME_NONE)
-    dl_duration_format(d->completed - d->started, duration);
+    dl_duration_between(d->started, d->completed, duration);
   else
     strcpy(duration, "-");
   cell[0] = d->id;

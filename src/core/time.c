@@ -110,8 +110,8 @@ dl_time_parse(const char *text, int64_t *ns, dl_error *err)
   if (*p++ != ':')
     return bad_time(err, text, p - 1, "expected ':' after the minute");
   long second = read_digits(&p, 2);
-  if (second < 0 || second > 59)
-    return bad_time(err, text, p, "second must be 00 to 59");
+  if (second < 0 || second > 60)
+    return bad_time(err, text, p, "second must be 00 to 60 (60: a leap second)");
   int64_t fraction = 0;
   if (*p == '.') {
     p++;
@@ -145,11 +145,22 @@ dl_time_parse(const char *text, int64_t *ns, dl_error *err)
   }
   if (*p != '\0')
     return bad_time(err, text, p, "unexpected characters after the timestamp");
+  /* Four-digit years keep this far inside int64; second 60 (a leap
+     second) lands on the next minute's first, as in POSIX time. */
   int64_t secs = days_from_civil(year, (int) month, (int) day) * 86400
                  + hour * 3600 + minute * 60 + second - offset;
-  if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1)
-    return dl_fail(err, DL_ERANGE, "timestamp \"%s\" is outside the range of nanosecond time", text);
-  *ns = secs * 1000000000 + fraction;
+  /* Before 1970 borrow a second, so that the earliest instants, whose
+     whole seconds alone would not fit, still do. */
+  if (secs < 0 && fraction) {
+    secs += 1;
+    fraction -= 1000000000;
+  }
+  int64_t v;
+  if (__builtin_mul_overflow(secs, (int64_t) 1000000000, &v)
+      || __builtin_add_overflow(v, fraction, &v) || v == DL_TIME_NONE)
+    return dl_fail(err, DL_ERANGE, "timestamp \"%s\" is outside the range of nanosecond time "
+                   "(1677-09-21T00:12:43.145224193Z to 2262-04-11T23:47:16.854775807Z)", text);
+  *ns = v;
   return DL_OK;
 }
 
@@ -227,15 +238,46 @@ dl_duration_parse(const char *text, int64_t *ns, dl_error *err)
   return DL_OK;
 }
 
+/* SECONDS (any sign) as "42s", "3m05s", "2h10m" or "3d04h". */
+static char *
+format_seconds(int64_t seconds, char *buf)
+{
+  const char *sign = seconds < 0 ? "-" : "";
+  /* In unsigned: the magnitude of INT64_MIN does not fit in int64. */
+  unsigned long long s = seconds < 0 ? 0ULL - (unsigned long long) seconds
+                                     : (unsigned long long) seconds;
+  if (s < 60)
+    snprintf(buf, 32, "%s%llus", sign, s);
+  else if (s < 3600)
+    snprintf(buf, 32, "%s%llum%02llus", sign, s / 60, s % 60);
+  else if (s < 86400)
+    snprintf(buf, 32, "%s%lluh%02llum", sign, s / 3600, s % 3600 / 60);
+  else
+    snprintf(buf, 32, "%s%llud%02lluh", sign, s / 86400, s % 86400 / 3600);
+  return buf;
+}
+
 char *
 dl_duration_format(int64_t ns, char *buf)
 {
-  long long s = ns / 1000000000;
-  if (s < 60)
-    snprintf(buf, 32, "%llds", s);
-  else if (s < 3600)
-    snprintf(buf, 32, "%lldm%02llds", s / 60, s % 60);
-  else
-    snprintf(buf, 32, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-  return buf;
+  return format_seconds(ns / 1000000000, buf);
+}
+
+char *
+dl_duration_between(int64_t start, int64_t end, char *buf)
+{
+  int64_t d;
+  if (!__builtin_sub_overflow(end, start, &d))
+    return dl_duration_format(d, buf);
+  /* Whole seconds of each fit, and so does their difference. */
+  return format_seconds(end / 1000000000 - start / 1000000000, buf);
+}
+
+int64_t
+dl_time_sub_saturated(int64_t end, int64_t start)
+{
+  int64_t d;
+  if (__builtin_sub_overflow(end, start, &d))
+    return end > start ? INT64_MAX : INT64_MIN;
+  return d;
 }

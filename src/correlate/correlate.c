@@ -46,7 +46,8 @@ int
 dl_correlate_check_running(const char *id, int64_t started, int64_t completed, int64_t now,
                            int64_t max_window, dl_error *err)
 {
-  if (completed != DL_TIME_NONE || max_window <= 0 || now - started <= max_window)
+  if (completed != DL_TIME_NONE || max_window <= 0
+      || dl_time_sub_saturated(now, started) <= max_window)
     return DL_OK;
   /* Judged up to now, a deployment left running for weeks would mean
      windows of weeks: fetching and scanning them helps no one. */
@@ -56,7 +57,7 @@ dl_correlate_check_running(const char *id, int64_t started, int64_t completed, i
                  "running deployment is judged over (--max-window): record how it ended "
                  "(deploy-ledger finish %s --status ...), or raise --max-window",
                  id ? id : "", dl_time_format(started, since),
-                 dl_duration_format(now - started, ran), dl_duration_format(max_window, max),
+                 dl_duration_between(started, now, ran), dl_duration_format(max_window, max),
                  id ? id : "ID");
 }
 

@@ -9,7 +9,7 @@ int64_t
 dl_default_window_width(int64_t started, int64_t completed, int64_t now)
 {
   int64_t end = completed == DL_TIME_NONE ? now : completed;
-  int64_t d = end - started;
+  int64_t d = dl_time_sub_saturated(end, started);
   return d > DL_WINDOW_MIN_WIDTH ? d : DL_WINDOW_MIN_WIDTH;
 }
 

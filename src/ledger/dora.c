@@ -21,7 +21,13 @@ median(int64_t *v, size_t n)
   if (n == 0)
     return -1;
   qsort(v, n, sizeof *v, compare_i64);
-  return n % 2 ? v[n / 2] : v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2;
+  if (n % 2)
+    return v[n / 2];
+  /* The midpoint without overflow, however far apart the two are. */
+  int64_t lo = v[n / 2 - 1], hi = v[n / 2], gap;
+  if (__builtin_sub_overflow(hi, lo, &gap))
+    return lo / 2 + hi / 2;
+  return lo + gap / 2;
 }
 
 void
@@ -47,7 +53,7 @@ static void
 compute(dl_dora *f, const row *rows, size_t n, int64_t *scratch)
 {
   f->deployments = (long) n;
-  double days = (double) (f->until - f->since) / 86400e9;
+  double days = ((double) f->until - (double) f->since) / 86400e9;
   f->per_day = days > 0 ? (double) n / days : 0;
   for (size_t i = 0; i < n; i++) {
     if (dl_deploy_status_is_final(rows[i].status))
@@ -68,7 +74,7 @@ compute(dl_dora *f, const row *rows, size_t n, int64_t *scratch)
         incident = r->status_at;
     } else if (r->status == DL_STATUS_SUCCEEDED && incident != DL_TIME_NONE
                && r->completed > incident) {
-      scratch[restores++] = r->completed - incident;
+      scratch[restores++] = dl_time_sub_saturated(r->completed, incident);
       incident = DL_TIME_NONE;
     }
   }
@@ -79,7 +85,7 @@ compute(dl_dora *f, const row *rows, size_t n, int64_t *scratch)
   for (size_t i = 0; i < n; i++)
     if (rows[i].status == DL_STATUS_SUCCEEDED && rows[i].commit_at != DL_TIME_NONE
         && rows[i].completed != DL_TIME_NONE)
-      scratch[leads++] = rows[i].completed - rows[i].commit_at;
+      scratch[leads++] = dl_time_sub_saturated(rows[i].completed, rows[i].commit_at);
   f->lead_samples = (long) leads;
   f->lead_time = median(scratch, leads);
 }
@@ -93,7 +99,7 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
   if (until == DL_TIME_NONE)
     until = dl_time_now();
   if (since == DL_TIME_NONE)
-    since = until - 30 * 86400000000000LL;
+    since = dl_time_sub_saturated(until, 30 * 86400000000000LL);
   if (since >= until)
     return dl_fail(err, DL_EINVAL, "the DORA period must end after it starts");
   sqlite3_stmt *stmt;

@@ -73,6 +73,84 @@ test_time(void)
   ok(dl_duration_parse("", &ns, NULL) == DL_EINVAL, "empty duration rejected");
 }
 
+/* The whole int64 range, leap seconds, and differences that do not fit. */
+static void
+test_time_range(void)
+{
+  static const struct {
+    const char *text;
+    int64_t ns;
+  } edges[] = {
+    {"2262-04-11T23:47:16Z", 9223372036000000000LL},
+    {"2262-04-11T23:47:16.854775807Z", INT64_MAX},
+    {"1677-09-21T00:12:43.145224193Z", INT64_MIN + 1},
+    {"1677-09-21T00:12:44Z", -9223372036000000000LL},
+    {"2016-12-31T23:59:60Z", 1483228800000000000LL},       /* = 2017-01-01T00:00:00Z */
+    {"2016-12-31T23:59:60.5Z", 1483228800500000000LL},
+    {"2017-01-01T00:59:60+01:00", 1483228800000000000LL},  /* the same leap second */
+  };
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    int64_t ns = 0;
+    dl_error err;
+    int rc = dl_time_parse(edges[i].text, &ns, &err);
+    ok(rc == DL_OK && ns == edges[i].ns, "parse %s: %lld", edges[i].text, (long long) ns);
+    if (rc)
+      tap_diag("%s", err.text);
+  }
+  static const char *out[] = {"2262-04-11T23:47:16.854775808Z", "2262-04-11T23:47:17Z",
+                              "9999-12-31T23:59:59Z", "1677-09-21T00:12:43.145224192Z",
+                              "1677-09-21T00:12:43Z", "0001-01-01T00:00:00Z"};
+  for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+    int64_t ns = 42;
+    dl_error err;
+    int rc = dl_time_parse(out[i], &ns, &err);
+    ok(rc == DL_ERANGE && ns == 42 && strstr(err.text, "outside the range"),
+       "refuse %s: %s", out[i], err.text);
+  }
+  int64_t ns;
+  ok(dl_time_parse("2024-01-15T10:30:61Z", &ns, NULL) == DL_EINVAL, "second 61 refused");
+  char buf[DL_TIME_TEXT_SIZE];
+  is_str(dl_time_format(INT64_MAX, buf), "2262-04-11T23:47:16.854775807Z", "format the last");
+  is_str(dl_time_format(INT64_MIN + 1, buf), "1677-09-21T00:12:43.145224193Z",
+         "format the first");
+
+  char d[32];
+  is_str(dl_duration_format(42000000000LL, d), "42s", "42s");
+  is_str(dl_duration_format(185000000000LL, d), "3m05s", "3m05s");
+  is_str(dl_duration_format(7800000000000LL, d), "2h10m", "2h10m");
+  is_str(dl_duration_format(86400000000000LL, d), "1d00h", "a day");
+  is_str(dl_duration_format(273600000000000LL, d), "3d04h", "3d04h");
+  is_str(dl_duration_format(-3000000000LL, d), "-3s", "negative");
+  is_str(dl_duration_format(INT64_MAX, d), "106751d23h", "the longest");
+  is_str(dl_duration_format(INT64_MIN, d), "-106751d23h", "the most negative");
+  is_str(dl_duration_between(INT64_MIN + 1, INT64_MAX, d), "213503d23h",
+         "1677 to 2262: 584 years, not -3s");
+  is_str(dl_duration_between(INT64_MAX, INT64_MIN + 1, d), "-213503d23h", "and back");
+  is_str(dl_duration_between(1705314600000000000LL, 1705316400000000000LL, d), "30m00s",
+         "an ordinary half hour");
+  ok(dl_time_sub_saturated(INT64_MAX, INT64_MIN + 1) == INT64_MAX
+       && dl_time_sub_saturated(INT64_MIN + 1, INT64_MAX) == INT64_MIN
+       && dl_time_sub_saturated(5, 3) == 2,
+     "saturated differences");
+
+  /* The table shows the 584 years too. */
+  dl_deployment *dep = dl_deployment_new();
+  ok(dep && dl_deployment_set_string(&dep->id, "d1") == DL_OK
+       && dl_deployment_set_string(&dep->service, "s") == DL_OK
+       && dl_deployment_set_string(&dep->version, "v") == DL_OK
+       && dl_deployment_set_string(&dep->environment, "e") == DL_OK,
+     "a deployment");
+  dep->started = INT64_MIN + 1;
+  dep->completed = INT64_MAX;
+  char *table = dl_deployment_table(&dep, 1);
+  ok(table && strstr(table, "213503d23h") && strstr(table, "1677-09-21T00:12:44Z"),
+     "the table: from 1677 to 2262 lasts 213503d23h");
+  if (table)
+    tap_diag("%s", table);
+  free(table);
+  dl_deployment_free(dep);
+}
+
 static void
 test_ids(void)
 {
@@ -163,6 +241,7 @@ int
 main(void)
 {
   test_time();
+  test_time_range();
   test_ids();
   test_deployment();
   is_str(dl_strerror(DL_ETRANSITION), "invalid status transition", "strerror");
