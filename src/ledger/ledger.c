@@ -57,8 +57,8 @@ dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error
     return dl_fail(err, DL_ENOMEM, "out of memory opening the ledger");
   int rc;
   if (dl_ledger_is_url(path)) {
-    ledger->backend = &dl_sqlite_backend;
-    rc = dl_fail(err, DL_ESTORAGE, "PostgreSQL ledgers are not supported by this build");
+    ledger->backend = &dl_pg_backend;
+    rc = dl_pg_ledger_open(ledger, path, flags, err);
   } else {
     ledger->backend = &dl_sqlite_backend;
     ledger->path = strdup(path);

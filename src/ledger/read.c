@@ -156,11 +156,27 @@ load_where(dl_ledger *ledger, const char *where, void (*bind)(dl_stmt *, const v
   return DL_OK;
 }
 
+/* Binds a prefix (?1), its length (?2) and the smallest string after
+   every string it begins (?3: its last byte one higher), so that both
+   databases find the ids of a prefix through the primary key's index. */
 static void
 bind_prefix(dl_stmt *stmt, const void *arg)
 {
-  dl_stmt_text_bind(stmt, 1, arg);
-  dl_stmt_int_bind(stmt, 2, (int) strlen(arg));
+  const char *prefix = arg;
+  size_t len = strlen(prefix);
+  char after[128];
+  while (len > 0 && (unsigned char) prefix[len - 1] == 0xff)
+    len--;
+  if (len > 0 && len < sizeof after) {
+    memcpy(after, prefix, len);
+    after[len - 1] = (char) ((unsigned char) after[len - 1] + 1);
+    after[len] = '\0';
+  } else {
+    snprintf(after, sizeof after, "\x7f\x7f\x7f\x7f"); /* past any id of printable ASCII */
+  }
+  dl_stmt_text_bind(stmt, 1, prefix);
+  dl_stmt_int_bind(stmt, 2, (int) strlen(prefix));
+  dl_stmt_text_bind(stmt, 3, len > 0 && len < sizeof after ? after : NULL);
 }
 
 int
@@ -171,7 +187,9 @@ dl_ledger_find(dl_ledger *ledger, const char *id, dl_deployment **out, dl_error 
     return dl_fail(err, DL_EINVAL, "empty deployment id");
   dl_deployment **list;
   size_t n;
-  int rc = load_where(ledger, "substr(d.id, 1, ?2) = ?1", bind_prefix, id, &list, &n, err);
+  int rc = load_where(ledger,
+                      "d.id >= ?1 AND (?3 IS NULL OR d.id < ?3) AND substr(d.id, 1, ?2) = ?1",
+                      bind_prefix, id, &list, &n, err);
   if (rc)
     return rc;
   if (n == 0)
