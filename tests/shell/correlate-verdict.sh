@@ -50,7 +50,7 @@ ok_if $? "--min-requests many: usage error (exit $st)" "$tmp/err"
 stale=$(deploy-ledger start --service checkout --version v2 --type rolling --at 2024-01-15T10:00:00Z)
 correlate "$stale" --traces "$tmp/slow.json"
 [ $st -eq 2 ] \
-  && grep -q "in progress since 2024-01-15T10:00:00Z .*longer than the 24h00m a running deployment is judged over (--max-window)" "$tmp/err" \
+  && grep -q "in progress since 2024-01-15T10:00:00Z .*longer than the 1d00h a running deployment is judged over (--max-window)" "$tmp/err" \
   && grep -q "deploy-ledger finish $stale" "$tmp/err" && [ ! -s "$tmp/out" ]
 ok_if $? "a deployment in progress since 2024 is refused (exit $st), saying what to do" "$tmp/err"
 
