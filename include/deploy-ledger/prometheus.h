@@ -171,4 +171,79 @@ double dl_prom_histogram_quantile(double q, double *le, double *count, size_t n)
    "1e3", "0.5"); -1 when it is not a number. */
 int dl_prom_parse_le(const char *text, double *out);
 
+/* ---- the mesh's standard metrics ---- */
+
+/* Where request counts and latencies come from (one table in
+   mesh-metrics.c):
+   istio        istio_requests_total and istio_request_duration_milliseconds_bucket,
+                reporter="destination"; service destination_canonical_service;
+                version destination_canonical_revision, else destination_version,
+                else destination_workload; errors: response_code 5xx.
+   linkerd      response_total and response_latency_ms_bucket, direction="inbound";
+                service deployment; version version, else
+                app_kubernetes_io_version, else pod_template_hash; errors:
+                classification="failure".
+   linkerd-outbound  the same seen by the callers: direction="outbound",
+                service dst_deployment, version dst_version, else
+                dst_pod_template_hash.
+   spanmetrics  the OpenTelemetry Collector's spanmetrics connector, with or
+                without the traces_span_metrics_ namespace: calls_total and
+                duration_milliseconds_bucket (or duration_seconds_bucket),
+                span_kind="SPAN_KIND_SERVER"; service service_name; version
+                service_version; errors: status_code="STATUS_CODE_ERROR". */
+typedef enum dl_mesh_preset {
+  DL_MESH_ISTIO = 0,
+  DL_MESH_LINKERD,
+  DL_MESH_LINKERD_OUTBOUND,
+  DL_MESH_SPANMETRICS,
+  DL_MESH_PRESET_COUNT
+} dl_mesh_preset;
+
+const char *dl_mesh_preset_name(dl_mesh_preset p);
+int dl_mesh_preset_parse(const char *name, dl_mesh_preset *p, dl_error *err) DL_MUST_CHECK;
+
+/* The PromQL selectors of PRESET for SERVICE (malloc'ed: free them): the
+   request counter's and the duration histogram's buckets. */
+int dl_mesh_selectors(dl_mesh_preset p, const char *service, char **counter, char **histogram,
+                      dl_error *err) DL_MUST_CHECK;
+
+/* The closed range [*FROM, *TO] (ns, whole milliseconds) that Prometheus'
+   increase(x[R]) evaluated at the end of window W covers: W's length is
+   R (the closed windows' extra nanosecond dropped). */
+void dl_prom_window_range(int64_t start, int64_t end, double seconds, int64_t *from,
+                          int64_t *to);
+
+#define DL_MESH_QUANTILES 4 /* p50, p90, p95, p99 */
+
+/* One window and version (NULL: all versions together). */
+typedef struct dl_mesh_row {
+  size_t window;
+  const char *version;    /* borrowed from the data */
+  double count, errors;   /* increases over the window (not whole numbers:
+                             Prometheus extrapolates) */
+  double error_rate;      /* errors / count; NaN without requests */
+  double throughput;      /* count per second of the window */
+  double q[DL_MESH_QUANTILES]; /* ns; NaN without observations */
+  int has_histogram;      /* some bucket series had samples in the window */
+} dl_mesh_row;
+
+typedef struct dl_mesh_rows {
+  dl_mesh_row *rows;
+  size_t n;
+} dl_mesh_rows;
+
+/* The rows of the series in D that PRESET selects for SERVICE, for each
+   of the N windows (START[i], END[i], SECONDS[i] as dl_prom_window_range
+   reads them): one per version seen, then one of all versions.  Series
+   of other services or shapes are ignored, so a whole file can be D. */
+int dl_mesh_rows_compute(const dl_prom_data *d, dl_mesh_preset p, const char *service,
+                         const int64_t *start, const int64_t *end, const double *seconds,
+                         size_t n, dl_mesh_rows *out, dl_error *err) DL_MUST_CHECK;
+void dl_mesh_rows_clear(dl_mesh_rows *r);
+
+/* Fetches from C the raw samples of PRESET's series for SERVICE over
+   [FROM, TO] (ns) into OUT: one range query of each selector at TO. */
+int dl_mesh_fetch(dl_prom_client *c, dl_mesh_preset p, const char *service, int64_t from,
+                  int64_t to, dl_prom_data *out, dl_error *err) DL_MUST_CHECK;
+
 #endif

@@ -350,6 +350,7 @@ seconds(int64_t ns, char *buf, size_t size)
            (ms < 0 ? -ms : ms) % 1000);
 }
 
+/* PAIRS holds N strings: keys and values in turn (dl_http_url). */
 static int
 request(dl_prom_client *c, const char *path, const char *const *pairs, size_t n,
         const char *query, dl_prom_data *out, dl_error *err)
@@ -365,6 +366,7 @@ request(dl_prom_client *c, const char *path, const char *const *pairs, size_t n,
   req.url = url;
   req.accept = "application/json";
   dl_http_response r;
+  memset(&r, 0, sizeof r);
   int rc = dl_http_perform(c->http, &req, &r, err);
   free(url);
   if (rc && r.body && r.status >= 400 && r.status < 500) {
@@ -389,7 +391,7 @@ dl_prom_query(dl_prom_client *c, const char *query, int64_t t, dl_prom_data *out
   char ts[40];
   seconds(t, ts, sizeof ts);
   const char *pairs[] = {"query", query, "time", ts};
-  return request(c, "/api/v1/query", pairs, 2, query, out, err);
+  return request(c, "/api/v1/query", pairs, 4, query, out, err);
 }
 
 int
@@ -403,5 +405,5 @@ dl_prom_query_range(dl_prom_client *c, const char *query, int64_t start, int64_t
   seconds(end, e, sizeof e);
   seconds(step, st, sizeof st);
   const char *pairs[] = {"query", query, "start", s, "end", e, "step", st};
-  return request(c, "/api/v1/query_range", pairs, 4, query, out, err);
+  return request(c, "/api/v1/query_range", pairs, 8, query, out, err);
 }
