@@ -33,7 +33,9 @@
     ("report" (deploy-ledger cli report) command-report
      "the impact report: Org, Markdown, JSON or HTML with charts")
     ("receive" (deploy-ledger cli receive) command-receive
-     "receive spans over OTLP/HTTP into a rolling window")))
+     "receive spans over OTLP/HTTP into a rolling window")
+    ("watch" (deploy-ledger cli watch) command-watch
+     "judge a deployment live; alert or roll back as a policy says")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
