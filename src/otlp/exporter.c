@@ -312,7 +312,9 @@ dl_exporter_flush(dl_exporter *e, dl_ledger *ledger, const char *deployment_id, 
   memset(stats, 0, sizeof *stats);
   dl_spool_entry *items;
   size_t n;
-  int rc = dl_ledger_spool_pending(ledger, 0, force ? INT64_MAX : dl_time_now(), &items, &n, err);
+  /* Claimed, so that another flush running meanwhile sends none of them. */
+  int rc = dl_ledger_spool_claim(ledger, deployment_id, force ? INT64_MAX : dl_time_now(), &items,
+                                 &n, err);
   if (rc)
     return rc;
   for (size_t i = 0; !rc && i < n; i++) {
