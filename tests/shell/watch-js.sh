@@ -13,16 +13,8 @@ unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 sender= sink=
 at_exit 'for p in $sender $sink; do kill $p 2>/dev/null; done'
 src="$abs_top_srcdir/tests/js/watch"
-js="$abs_top_builddir/tests/js-watch"
-mkdir -p "$js"
-cp "$src/package.json" "$js/package.json"
-command -v node >/dev/null && command -v npm >/dev/null || skip_all "node and npm are not installed"
-if ! (cd "$js" && env -u LD_PRELOAD timeout 300 npm install --no-audit --no-fund --no-package-lock \
-        >"$tmp/npm.log" 2>&1); then
-  tail -5 "$tmp/npm.log" | diag
-  skip_all "the npm registry is unreachable: cannot install the OpenTelemetry JS packages"
-fi
-export JS_PEER_MODULES="$js/node_modules"
+. "$abs_top_srcdir/tests/lib/js-packages.sh"
+js_packages "$src" "$abs_top_builddir/tests/js-watch"
 # Started with env, not through a shell function: a function run in the
 # background is a subshell with this script's traps, whose cleanup would
 # remove $tmp when it is killed.
