@@ -9,7 +9,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: fuzz/run.sh BUILDDIR [SECONDS] [HARNESS...]}" && pwd)
 seconds=${2:-600}
 shift 2 2>/dev/null || shift $#
-harnesses=${*:-"otlp-json otlp-protobuf jaeger-json decode exposition"}
+harnesses=${*:-"otlp-json otlp-protobuf jaeger-json decode exposition backend-answers exporter-response"}
 
 seed() {
   name=$1 corpus=$build/fuzz/corpus-$name
@@ -19,6 +19,8 @@ seed() {
     otlp-json) pattern='*.json *.jsonl *.txt' ;;
     jaeger-json) pattern='*.json' ;;
     exposition) pattern='*.prom *.om' ;;
+    backend-answers) pattern='*.json' ;;
+    exporter-response) pattern='*.json *.pb' ;;
     *) pattern='*.json *.jsonl *.pb *.protobuf-bin *.gz' ;;
   esac
   for p in $pattern; do

@@ -3,7 +3,6 @@
 #include "sources/fetch.h"
 
 #include "deploy-ledger/time.h"
-#include "ingest/json-scanner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,97 +17,6 @@ dl_trace_query_init(dl_trace_query *q)
   q->limit = 1000;
   q->slice = 3600LL * 1000000000LL;
   q->max_slices = DL_FETCH_MAX_SLICES;
-}
-
-void
-dl_string_list_free(char **names, size_t n)
-{
-  if (!names)
-    return;
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-}
-
-int
-dl_fetch_name_list(const char *body, size_t len, const char *source, const char *key,
-                   size_t max_names, char ***names, size_t *n, dl_error *err)
-{
-  if (names) {
-    *names = NULL;
-    *n = 0;
-  }
-  char **out = NULL;
-  size_t count = 0, cap = 0;
-  int found = 0;
-  dl_js js;
-  dl_js_init(&js, body, len, source, err);
-  int more = dl_js_object_begin(&js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(&js, &k))
-      break;
-    dl_js_push_key(&js, k);
-    if (k.len == strlen(key) && memcmp(k.ptr, key, k.len) == 0) {
-      found = dl_js_peek(&js) == '[';
-      if (!names) {
-        dl_js_skip(&js);
-      } else {
-        long i = 0;
-        int item = dl_js_array_begin(&js);
-        if (item > 0)
-          dl_js_push_index(&js, 0);
-        while (item > 0) {
-          dl_js_set_index(&js, i++);
-          dl_str v;
-          if (dl_js_string(&js, DL_JS_SLOT_VALUE, &v))
-            break;
-          if (count == max_names) {
-            dl_js_fail(&js, DL_ERANGE, "more than %zu names, more than a list of services "
-                       "holds (a limit of deploy-ledger)", max_names);
-            break;
-          }
-          if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **grown = realloc(out, ncap * sizeof *out);
-            if (!grown) {
-              dl_js_fail(&js, DL_ENOMEM, "out of memory");
-              break;
-            }
-            out = grown;
-            cap = ncap;
-          }
-          if (!(out[count] = strndup(v.ptr, v.len))) {
-            dl_js_fail(&js, DL_ENOMEM, "out of memory");
-            break;
-          }
-          count++;
-          item = dl_js_array_next(&js);
-        }
-        if (i > 0)
-          dl_js_pop(&js);
-      }
-    } else {
-      dl_js_skip(&js);
-    }
-    dl_js_pop(&js);
-    if (js.code)
-      break;
-    more = dl_js_object_next(&js);
-  }
-  if (!js.code && dl_js_peek(&js) != -1)
-    dl_js_fail(&js, DL_EPARSE, "more after the answer's object");
-  int rc = js.code;
-  dl_js_release(&js);
-  if (!rc && !found)
-    rc = dl_fail(err, DL_EPARSE, "%s: no \"%s\" list in the answer", source, key);
-  if (rc || !names) {
-    dl_string_list_free(out, count);
-    return rc;
-  }
-  *names = out;
-  *n = count;
-  return DL_OK;
 }
 
 int

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources/answers.h"
 #include "sources/fetch.h"
 #include "deploy-ledger/time.h"
 #include "net/excerpt.h"
@@ -48,7 +49,7 @@ detect_api(dl_http *http, const char *url, int *api, dl_error *err)
     }
     dl_error ignored;
     int ok = r.status == 200
-             && dl_fetch_name_list(r.body, r.len, shown, probes[i].key, DL_SERVICES_MAX_NAMES,
+             && dl_answer_name_list(r.body, r.len, shown, probes[i].key, DL_SERVICES_MAX_NAMES,
                                    NULL, NULL, &ignored) == DL_OK;
     dl_http_response_clear(&r);
     if (ok) {
@@ -191,7 +192,7 @@ dl_jaeger_services(const char *url, int api, const dl_http_options *http, char *
       rc = dl_fail(err, DL_EHTTP, "%s: HTTP %ld, not a list of services: %s", shown, r.status,
                    excerpt);
     else
-      rc = dl_fetch_name_list(r.body, r.len, shown, api == DL_JAEGER_API_V3 ? "services" : "data",
+      rc = dl_answer_name_list(r.body, r.len, shown, api == DL_JAEGER_API_V3 ? "services" : "data",
                               DL_SERVICES_MAX_NAMES, names, n, err);
     if (rc == DL_OK && *n > 1)
       qsort(*names, *n, sizeof **names, compare_strings);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources/answers.h"
 #include "sources/fetch.h"
-#include "ingest/json-scanner.h"
 #include "ingest/row-builder.h"
 #include "net/excerpt.h"
 
@@ -53,100 +53,6 @@ fetch_trace(dl_fetch *f, const char *base, const uint8_t id[16], dl_error *err)
   return rc;
 }
 
-/* The trace ids of a search answer. */
-typedef struct search_ids {
-  uint8_t (*ids)[16];
-  size_t n, cap;
-} search_ids;
-
-/* One element of "traces": its "traceID" (Tempo drops leading zeros). */
-static int
-search_trace(dl_js *js, search_ids *out)
-{
-  int have = 0;
-  int more = dl_js_object_begin(js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(js, &k))
-      return -1;
-    dl_js_push_key(js, k);
-    if (k.len == 7 && memcmp(k.ptr, "traceID", 7) == 0) {
-      dl_str v;
-      if (dl_js_string(js, DL_JS_SLOT_VALUE, &v))
-        return -1;
-      if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        uint8_t(*grown)[16] = realloc(out->ids, cap * 16);
-        if (!grown)
-          return dl_js_fail(js, DL_ENOMEM, "out of memory");
-        out->ids = grown;
-        out->cap = cap;
-      }
-      if (dl_id_from_text(v.ptr, v.len, out->ids[out->n], 16, 1))
-        return dl_js_fail(js, DL_EPARSE, "not a trace id");
-      have = 1;
-    } else if (dl_js_skip(js)) {
-      return -1;
-    }
-    dl_js_pop(js);
-    more = dl_js_object_next(js);
-  }
-  if (more < 0)
-    return -1;
-  if (!have)
-    return dl_js_fail(js, DL_EPARSE, "a trace without a traceID");
-  out->n++;
-  return 0;
-}
-
-/* {"traces": [{"traceID": ...}, ...], ...}, scanned without a tree. */
-static int
-search_answer(const char *body, size_t len, const char *source, search_ids *out, dl_error *err)
-{
-  dl_js js;
-  dl_js_init(&js, body, len, source, err);
-  int more = dl_js_peek(&js) == '{'
-               ? dl_js_object_begin(&js)
-               : dl_js_fail(&js, DL_EPARSE, "not JSON, or not an object: a Tempo search answer "
-                            "is {\"traces\": [...]}");
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(&js, &k))
-      break;
-    dl_js_push_key(&js, k);
-    if (k.len == 6 && memcmp(k.ptr, "traces", 6) == 0) {
-      long i = 0;
-      int item = dl_js_array_begin(&js);
-      if (item > 0)
-        dl_js_push_index(&js, 0);
-      while (item > 0) {
-        dl_js_set_index(&js, i++);
-        if (search_trace(&js, out))
-          break;
-        item = dl_js_array_next(&js);
-      }
-      if (i > 0 && !js.code)
-        dl_js_pop(&js);
-    } else {
-      dl_js_skip(&js);
-    }
-    if (js.code)
-      break;
-    dl_js_pop(&js);
-    more = dl_js_object_next(&js);
-  }
-  if (!js.code && dl_js_peek(&js) != -1)
-    dl_js_fail(&js, DL_EPARSE, "more after the search answer's object");
-  int rc = js.code;
-  dl_js_release(&js);
-  if (rc) {
-    free(out->ids);
-    out->ids = NULL;
-    out->n = 0;
-  }
-  return rc;
-}
-
 static int
 tempo_slice(dl_fetch *f, int64_t start, int64_t end, int can_split, void *ctxp, dl_error *err)
 {
@@ -177,8 +83,8 @@ tempo_slice(dl_fetch *f, int64_t start, int64_t end, int can_split, void *ctxp, 
     dl_http_response_clear(&r);
     return -1;
   }
-  search_ids found = {0};
-  rc = search_answer(r.body, r.len, shown, &found, err);
+  dl_search_ids found = {0};
+  rc = dl_answer_search_ids(r.body, r.len, shown, &found, err);
   dl_http_response_clear(&r);
   if (rc)
     return -1;

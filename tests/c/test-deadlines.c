@@ -17,7 +17,7 @@
 
 #include "deploy-ledger/deploy-ledger.h"
 #include "deploy-ledger/sources.h"
-#include "sources/fetch.h"
+#include "sources/answers.h"
 #include "tap.h"
 
 extern char **environ;
@@ -52,6 +52,7 @@ start_peer(const char *mode, char *url, size_t size)
   char bin[4096], port_file[256];
   snprintf(bin, sizeof bin, "%s/tests/lib/hostile-peer", top ? top : ".");
   snprintf(port_file, sizeof port_file, "%s/port-%s", dir, mode);
+  unlink(port_file); /* an earlier peer's port must not be read */
   char *argv[] = {bin, (char *) mode, port_file, NULL};
   if (posix_spawn(&peer, bin, NULL, NULL, argv, environ) != 0)
     return -1;
@@ -226,23 +227,57 @@ test_name_list(void)
   char **names;
   size_t n;
   dl_error err;
-  int rc = dl_fetch_name_list(doc, strlen(doc), "services", "data", 10, &names, &n, &err);
+  int rc = dl_answer_name_list(doc, strlen(doc), "services", "data", 10, &names, &n, &err);
   ok(rc == DL_OK && n == 3 && strcmp(names[1], "a\xc3\xa9") == 0,
      "the names of {\"data\": [...]}, escapes decoded");
   if (rc == DL_OK)
     dl_string_list_free(names, n);
-  rc = dl_fetch_name_list(doc, strlen(doc), "services", "data", 2, &names, &n, &err);
+  rc = dl_answer_name_list(doc, strlen(doc), "services", "data", 2, &names, &n, &err);
   ok(rc == DL_ERANGE && strstr(err.text, "more than 2 names"), "more names than the cap: %s",
      err.text);
-  rc = dl_fetch_name_list(doc, strlen(doc), "services", "services", 10, &names, &n, &err);
+  rc = dl_answer_name_list(doc, strlen(doc), "services", "services", 10, &names, &n, &err);
   ok(rc == DL_EPARSE && strstr(err.text, "no \"services\" list"), "a missing list: %s",
      err.text);
   const char *bad = "{\"data\": [\"a\", 3]}";
-  rc = dl_fetch_name_list(bad, strlen(bad), "services", "data", 10, &names, &n, &err);
+  rc = dl_answer_name_list(bad, strlen(bad), "services", "data", 10, &names, &n, &err);
   ok(rc == DL_EPARSE && strstr(err.text, "$.data[1]"), "a number among the names: %s",
      err.text);
-  rc = dl_fetch_name_list(bad, 12, "services", "data", 10, NULL, NULL, &err);
+  rc = dl_answer_name_list(bad, 12, "services", "data", 10, NULL, NULL, &err);
   ok(rc == DL_EPARSE && strstr(err.text, "services:1:"), "a truncated answer: %s", err.text);
+}
+
+/* Credentials in a URL never reach a message, whatever fails. */
+static void
+test_redaction(void)
+{
+  static const char *const modes[] = {"garbage", "huge", "retry-after", "redirect"};
+  for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+    char url[64], secret_url[128];
+    if (start_peer(modes[m], url, sizeof url)) {
+      tap_skip(3, "the hostile peer did not start");
+      continue;
+    }
+    snprintf(secret_url, sizeof secret_url, "http://user:S3CRET@%s", url + 7);
+    dl_trace_query q;
+    query(&q, secret_url);
+    dl_http_options h;
+    dl_http_options_init(&h);
+    h.total_ms = 5000;
+    h.deadline_ms = 5000;
+    dl_trace_set *set = dl_trace_set_new();
+    dl_error err;
+    int rc = dl_jaeger_fetch(set, &q, &h, NULL, NULL, &err);
+    ok(rc && !strstr(err.text, "S3CRET") && strstr(err.text, "127.0.0.1"),
+       "Jaeger, %s: the URL shown without its password: %s", modes[m], err.text);
+    rc = dl_tempo_fetch(set, &q, &h, NULL, NULL, &err);
+    ok(rc && !strstr(err.text, "S3CRET"), "Tempo, %s: %s", modes[m], err.text);
+    dl_ingest_options ing;
+    dl_ingest_options_init(&ing);
+    ing.max_bytes = (size_t) 4 << 20;
+    rc = dl_load_url(set, secret_url, &h, &ing, NULL, &err);
+    ok(rc && !strstr(err.text, "S3CRET"), "a trace URL, %s: %s", modes[m], err.text);
+    dl_trace_set_free(set);
+  }
 }
 
 int
@@ -259,6 +294,7 @@ main(void)
   test_retry_after("retry-after");
   test_retry_after("retry-date");
   test_capped_answers();
+  test_redaction();
   stop_peer();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
