@@ -22,6 +22,90 @@ dl_string_list_free(char **names, size_t n)
   free(names);
 }
 
+/* Calls ITEM on each element of the array that is member KEY of the
+   JSON object BODY (LEN bytes, named SOURCE in errors), skipping -- while
+   validating -- everything else; ITEM NULL skips the array too.  *FOUND
+   is set when the member exists and holds an array.  ITEM returns 0, or
+   -1 after dl_js_fail.  The status of the first failure, or DL_OK. */
+static int
+walk_member_array(const char *body, size_t len, const char *source, const char *key,
+                  int (*item)(dl_js *, void *), void *ctx, int *found, dl_error *err)
+{
+  dl_js js;
+  dl_js_init(&js, body, len, source, err);
+  *found = 0;
+  int more = dl_js_peek(&js) == '{'
+               ? dl_js_object_begin(&js)
+               : dl_js_fail(&js, DL_EPARSE, "not JSON, or not an object: the answer is "
+                            "{\"%s\": [...]}", key);
+  while (more > 0) {
+    dl_str k;
+    if (dl_js_key(&js, &k))
+      break;
+    dl_js_push_key(&js, k);
+    if (k.len == strlen(key) && memcmp(k.ptr, key, k.len) == 0) {
+      *found = dl_js_peek(&js) == '[';
+      if (!item) {
+        dl_js_skip(&js);
+      } else {
+        long i = 0;
+        int next = dl_js_array_begin(&js);
+        if (next > 0)
+          dl_js_push_index(&js, 0);
+        while (next > 0) {
+          dl_js_set_index(&js, i++);
+          if (item(&js, ctx))
+            break;
+          next = dl_js_array_next(&js);
+        }
+        if (i > 0 && !js.code)
+          dl_js_pop(&js);
+      }
+    } else {
+      dl_js_skip(&js);
+    }
+    if (js.code)
+      break;
+    dl_js_pop(&js);
+    more = dl_js_object_next(&js);
+  }
+  if (!js.code && dl_js_peek(&js) != -1)
+    dl_js_fail(&js, DL_EPARSE, "more after the answer's object");
+  int rc = js.code;
+  dl_js_release(&js);
+  return rc;
+}
+
+/* A list of names being read: at most MAX. */
+typedef struct name_list {
+  char **names;
+  size_t n, cap, max;
+} name_list;
+
+static int
+name_item(dl_js *js, void *ctx)
+{
+  name_list *l = ctx;
+  dl_str v;
+  if (dl_js_string(js, DL_JS_SLOT_VALUE, &v))
+    return -1;
+  if (l->n == l->max)
+    return dl_js_fail(js, DL_ERANGE, "more than %zu names, more than a list of services "
+                      "holds (a limit of deploy-ledger)", l->max);
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    char **grown = realloc(l->names, cap * sizeof *grown);
+    if (!grown)
+      return dl_js_fail(js, DL_ENOMEM, "out of memory");
+    l->names = grown;
+    l->cap = cap;
+  }
+  if (!(l->names[l->n] = strndup(v.ptr, v.len)))
+    return dl_js_fail(js, DL_ENOMEM, "out of memory");
+  l->n++;
+  return 0;
+}
+
 int
 dl_answer_name_list(const char *body, size_t len, const char *source, const char *key,
                     size_t max_names, char ***names, size_t *n, dl_error *err)
@@ -30,83 +114,25 @@ dl_answer_name_list(const char *body, size_t len, const char *source, const char
     *names = NULL;
     *n = 0;
   }
-  char **out = NULL;
-  size_t count = 0, cap = 0;
-  int found = 0;
-  dl_js js;
-  dl_js_init(&js, body, len, source, err);
-  int more = dl_js_object_begin(&js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(&js, &k))
-      break;
-    dl_js_push_key(&js, k);
-    if (k.len == strlen(key) && memcmp(k.ptr, key, k.len) == 0) {
-      found = dl_js_peek(&js) == '[';
-      if (!names) {
-        dl_js_skip(&js);
-      } else {
-        long i = 0;
-        int item = dl_js_array_begin(&js);
-        if (item > 0)
-          dl_js_push_index(&js, 0);
-        while (item > 0) {
-          dl_js_set_index(&js, i++);
-          dl_str v;
-          if (dl_js_string(&js, DL_JS_SLOT_VALUE, &v))
-            break;
-          if (count == max_names) {
-            dl_js_fail(&js, DL_ERANGE, "more than %zu names, more than a list of services "
-                       "holds (a limit of deploy-ledger)", max_names);
-            break;
-          }
-          if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **grown = realloc(out, ncap * sizeof *out);
-            if (!grown) {
-              dl_js_fail(&js, DL_ENOMEM, "out of memory");
-              break;
-            }
-            out = grown;
-            cap = ncap;
-          }
-          if (!(out[count] = strndup(v.ptr, v.len))) {
-            dl_js_fail(&js, DL_ENOMEM, "out of memory");
-            break;
-          }
-          count++;
-          item = dl_js_array_next(&js);
-        }
-        if (i > 0)
-          dl_js_pop(&js);
-      }
-    } else {
-      dl_js_skip(&js);
-    }
-    dl_js_pop(&js);
-    if (js.code)
-      break;
-    more = dl_js_object_next(&js);
-  }
-  if (!js.code && dl_js_peek(&js) != -1)
-    dl_js_fail(&js, DL_EPARSE, "more after the answer's object");
-  int rc = js.code;
-  dl_js_release(&js);
+  name_list l = {NULL, 0, 0, max_names};
+  int found;
+  int rc = walk_member_array(body, len, source, key, names ? name_item : NULL, &l, &found, err);
   if (!rc && !found)
     rc = dl_fail(err, DL_EPARSE, "%s: no \"%s\" list in the answer", source, key);
   if (rc || !names) {
-    dl_string_list_free(out, count);
+    dl_string_list_free(l.names, l.n);
     return rc;
   }
-  *names = out;
-  *n = count;
+  *names = l.names;
+  *n = l.n;
   return DL_OK;
 }
 
 /* One element of "traces": its "traceID" (Tempo drops leading zeros). */
 static int
-search_trace(dl_js *js, dl_search_ids *out)
+search_trace(dl_js *js, void *ctx)
 {
+  dl_search_ids *out = ctx;
   int have = 0;
   int more = dl_js_object_begin(js);
   while (more > 0) {
@@ -144,44 +170,11 @@ search_trace(dl_js *js, dl_search_ids *out)
 }
 
 int
-dl_answer_search_ids(const char *body, size_t len, const char *source, dl_search_ids *out, dl_error *err)
+dl_answer_search_ids(const char *body, size_t len, const char *source, dl_search_ids *out,
+                     dl_error *err)
 {
-  dl_js js;
-  dl_js_init(&js, body, len, source, err);
-  int more = dl_js_peek(&js) == '{'
-               ? dl_js_object_begin(&js)
-               : dl_js_fail(&js, DL_EPARSE, "not JSON, or not an object: a Tempo search answer "
-                            "is {\"traces\": [...]}");
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(&js, &k))
-      break;
-    dl_js_push_key(&js, k);
-    if (k.len == 6 && memcmp(k.ptr, "traces", 6) == 0) {
-      long i = 0;
-      int item = dl_js_array_begin(&js);
-      if (item > 0)
-        dl_js_push_index(&js, 0);
-      while (item > 0) {
-        dl_js_set_index(&js, i++);
-        if (search_trace(&js, out))
-          break;
-        item = dl_js_array_next(&js);
-      }
-      if (i > 0 && !js.code)
-        dl_js_pop(&js);
-    } else {
-      dl_js_skip(&js);
-    }
-    if (js.code)
-      break;
-    dl_js_pop(&js);
-    more = dl_js_object_next(&js);
-  }
-  if (!js.code && dl_js_peek(&js) != -1)
-    dl_js_fail(&js, DL_EPARSE, "more after the search answer's object");
-  int rc = js.code;
-  dl_js_release(&js);
+  int found;
+  int rc = walk_member_array(body, len, source, "traces", search_trace, out, &found, err);
   if (rc) {
     free(out->ids);
     out->ids = NULL;
@@ -189,4 +182,3 @@ dl_answer_search_ids(const char *body, size_t len, const char *source, dl_search
   }
   return rc;
 }
-

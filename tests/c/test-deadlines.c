@@ -82,6 +82,15 @@ query(dl_trace_query *q, const char *url)
   q->end = q->start + 3 * 3600LL * 1000000000LL; /* three slices */
 }
 
+/* Options of a fetch that must end within MS in all. */
+static void
+deadline(dl_http_options *h, long ms)
+{
+  dl_http_options_init(h);
+  h->total_ms = ms;
+  h->deadline_ms = ms;
+}
+
 static void
 test_total_deadline(void)
 {
@@ -93,9 +102,7 @@ test_total_deadline(void)
   dl_trace_query q;
   query(&q, url);
   dl_http_options h;
-  dl_http_options_init(&h);
-  h.total_ms = 1500;
-  h.deadline_ms = 1500;
+  deadline(&h, 1500);
   h.retries = 10;
   h.deadline_option = "--timeout";
   dl_trace_set *set = dl_trace_set_new();
@@ -127,9 +134,7 @@ test_low_speed(void)
   query(&q, url);
   q.api = DL_JAEGER_API_V1;
   dl_http_options h;
-  dl_http_options_init(&h);
-  h.total_ms = 60000;
-  h.deadline_ms = 60000;
+  deadline(&h, 60000);
   h.retries = 0;
   h.low_speed_bytes = 16;
   h.low_speed_s = 2;
@@ -156,9 +161,7 @@ test_retry_after(const char *mode)
   dl_trace_query q;
   query(&q, url);
   dl_http_options h;
-  dl_http_options_init(&h);
-  h.total_ms = 10000;
-  h.deadline_ms = 10000;
+  deadline(&h, 10000);
   h.retries = 5;
   dl_trace_set *set = dl_trace_set_new();
   dl_fetch_stats st;
@@ -261,9 +264,7 @@ test_redaction(void)
     dl_trace_query q;
     query(&q, secret_url);
     dl_http_options h;
-    dl_http_options_init(&h);
-    h.total_ms = 5000;
-    h.deadline_ms = 5000;
+    deadline(&h, 5000);
     dl_trace_set *set = dl_trace_set_new();
     dl_error err;
     int rc = dl_jaeger_fetch(set, &q, &h, NULL, NULL, &err);
