@@ -44,6 +44,9 @@ static const char *const migrations[DL_LEDGER_SCHEMA_VERSION] = {
   "  id INTEGER PRIMARY KEY, deployment_id TEXT, created_ns INTEGER, failed_ns INTEGER,"
   "  span_count INTEGER, content_type TEXT, payload BLOB, http_status INTEGER,"
   "  response_body TEXT, reason TEXT);",
+  /* 2 -> 3: how many requests a dead letter cost, and its gRPC status */
+  "ALTER TABLE dead_letter ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE dead_letter ADD COLUMN grpc_status INTEGER;",
 };
 
 int

@@ -12,9 +12,15 @@ dl_ledger_spool_insert(dl_ledger *ledger, const char *deployment_id, const dl_sp
   if (n == 0)
     return DL_OK;
   sqlite3_stmt *stmt;
+  /* The id is taken past both tables: SQLite would reuse the id of a
+     spool row just moved to the dead letters, and the item's next move
+     there (or a requeue) would then collide. */
   int rc = dl_ledger_prepare(ledger,
-                             "INSERT INTO spool (deployment_id, created_ns, content_type,"
-                             " span_count, payload) VALUES (?, ?, ?, ?, ?)",
+                             "INSERT INTO spool (id, deployment_id, created_ns, content_type,"
+                             " span_count, payload) VALUES ((SELECT 1 + max("
+                             " coalesce((SELECT max(id) FROM spool), 0),"
+                             " coalesce((SELECT max(id) FROM dead_letter), 0))),"
+                             " ?, ?, ?, ?, ?)",
                              &stmt, err);
   for (size_t i = 0; !rc && i < n; i++) {
     sqlite3_reset(stmt);
@@ -51,9 +57,9 @@ dl_spool_entries_free(dl_spool_entry *entries, size_t n)
 }
 
 /* Reads rows of a spool or dead-letter SELECT into entries.  Columns: id,
-   deployment_id, created_ns, content_type, span_count, payload, then for
-   the spool attempts, next_attempt_ns, last_error; for dead letters
-   failed_ns, http_status, response_body, reason. */
+   deployment_id, created_ns, content_type, span_count, payload,
+   attempts, then for the spool next_attempt_ns, last_error; for dead
+   letters failed_ns, http_status, response_body, reason, grpc_status. */
 static int
 read_entries(dl_ledger *ledger, sqlite3_stmt *stmt, int dead, dl_spool_entry **out, size_t *n,
              dl_error *err)
@@ -82,13 +88,16 @@ read_entries(dl_ledger *ledger, sqlite3_stmt *stmt, int dead, dl_spool_entry **o
     if (e->size)
       memcpy(e->payload, sqlite3_column_blob(stmt, 5), e->size);
     e->next_attempt = e->failed = DL_TIME_NONE;
+    e->grpc_status = -1;
+    e->attempts = sqlite3_column_int(stmt, 6);
     if (dead) {
-      e->failed = dl_sqlite_time(stmt, 6);
-      e->http_status = sqlite3_column_int(stmt, 7);
-      e->response_body = dl_sqlite_strdup(stmt, 8);
-      e->reason = dl_sqlite_strdup(stmt, 9);
+      e->failed = dl_sqlite_time(stmt, 7);
+      e->http_status = sqlite3_column_int(stmt, 8);
+      e->response_body = dl_sqlite_strdup(stmt, 9);
+      e->reason = dl_sqlite_strdup(stmt, 10);
+      if (sqlite3_column_type(stmt, 11) != SQLITE_NULL)
+        e->grpc_status = sqlite3_column_int(stmt, 11);
     } else {
-      e->attempts = sqlite3_column_int(stmt, 6);
       e->next_attempt = dl_sqlite_time(stmt, 7);
       e->last_error = dl_sqlite_strdup(stmt, 8);
     }
@@ -108,8 +117,8 @@ read_entries(dl_ledger *ledger, sqlite3_stmt *stmt, int dead, dl_spool_entry **o
   "id, deployment_id, created_ns, content_type, span_count, payload, attempts," \
   " next_attempt_ns, last_error"
 #define DEAD_COLUMNS \
-  "id, deployment_id, created_ns, content_type, span_count, payload, failed_ns," \
-  " http_status, response_body, reason"
+  "id, deployment_id, created_ns, content_type, span_count, payload, attempts, failed_ns," \
+  " http_status, response_body, reason, grpc_status"
 
 int
 dl_ledger_spool_pending(dl_ledger *ledger, size_t limit, int64_t now, dl_spool_entry **out,
@@ -180,12 +189,12 @@ dl_ledger_spool_ack(dl_ledger *ledger, int64_t id, dl_error *err)
 }
 
 int
-dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
+dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int attempts, int64_t next_attempt,
                             const char *error_text, dl_error *err)
 {
   sqlite3_stmt *stmt;
   int rc = dl_ledger_prepare(ledger,
-                             "UPDATE spool SET attempts = attempts + 1, next_attempt_ns = ?2,"
+                             "UPDATE spool SET attempts = attempts + ?4, next_attempt_ns = ?2,"
                              " last_error = ?3 WHERE id = ?1",
                              &stmt, err);
   if (rc)
@@ -193,6 +202,7 @@ dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
   sqlite3_bind_int64(stmt, 1, id);
   dl_sqlite_bind_time(stmt, 2, next_attempt);
   dl_sqlite_bind_text(stmt, 3, error_text);
+  sqlite3_bind_int(stmt, 4, attempts > 0 ? attempts : 0);
   int step = sqlite3_step(stmt);
   sqlite3_finalize(stmt);
   if (step != SQLITE_DONE)
@@ -203,8 +213,8 @@ dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
 }
 
 int
-dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status, const char *body,
-                            const char *reason, dl_error *err)
+dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, const dl_refusal *why,
+                            dl_error *err)
 {
   int rc = dl_ledger_begin(ledger, err);
   if (rc)
@@ -212,16 +222,22 @@ dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status, cons
   sqlite3_stmt *stmt;
   rc = dl_ledger_prepare(ledger,
                          "INSERT INTO dead_letter (id, deployment_id, created_ns, failed_ns,"
-                         " span_count, content_type, payload, http_status, response_body, reason)"
+                         " span_count, content_type, payload, http_status, response_body, reason,"
+                         " attempts, grpc_status)"
                          " SELECT id, deployment_id, created_ns, ?2, span_count, content_type,"
-                         " payload, ?3, ?4, ?5 FROM spool WHERE id = ?1",
+                         " payload, ?3, ?4, ?5, attempts + ?6, ?7 FROM spool WHERE id = ?1",
                          &stmt, err);
   if (!rc) {
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, dl_time_now());
-    sqlite3_bind_int(stmt, 3, http_status);
-    dl_sqlite_bind_text(stmt, 4, body);
-    dl_sqlite_bind_text(stmt, 5, reason);
+    sqlite3_bind_int(stmt, 3, why->http_status);
+    dl_sqlite_bind_text(stmt, 4, why->response_body);
+    dl_sqlite_bind_text(stmt, 5, why->reason);
+    sqlite3_bind_int(stmt, 6, why->attempts > 0 ? why->attempts : 0);
+    if (why->grpc_status >= 0)
+      sqlite3_bind_int(stmt, 7, why->grpc_status);
+    else
+      sqlite3_bind_null(stmt, 7);
     int step = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     if (step != SQLITE_DONE)
@@ -237,4 +253,84 @@ dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status, cons
     return rc;
   }
   return dl_ledger_commit(ledger, err);
+}
+
+/* Runs SQL (which takes a dead letter's id as ?1) on each of IDS, or
+   once with ?1 NULL for all of them when N is 0 (the SQL then says what
+   NULL means), inside the caller's transaction.  An id that matches no
+   dead letter is DL_ENOTFOUND. */
+static int
+on_dead_letters(dl_ledger *ledger, const char *sql, const int64_t *ids, size_t n,
+                const char *what, size_t *changed, dl_error *err)
+{
+  sqlite3_stmt *stmt;
+  int rc = dl_ledger_prepare(ledger, sql, &stmt, err);
+  if (rc)
+    return rc;
+  for (size_t i = 0; !rc && i < (n ? n : 1); i++) {
+    sqlite3_reset(stmt);
+    if (n)
+      sqlite3_bind_int64(stmt, 1, ids[i]);
+    else
+      sqlite3_bind_null(stmt, 1);
+    int step = sqlite3_step(stmt);
+    if (step != SQLITE_DONE)
+      rc = dl_ledger_fail(ledger, step, what, err);
+    else if (n && !sqlite3_changes(ledger->db))
+      rc = dl_fail(err, DL_ENOTFOUND, "no dead letter %lld (deploy-ledger spool --dead lists "
+                   "them); nothing was changed", (long long) ids[i]);
+    else
+      *changed += (size_t) sqlite3_changes(ledger->db);
+  }
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
+int
+dl_ledger_spool_requeue(dl_ledger *ledger, const int64_t *ids, size_t n, size_t *moved,
+                        dl_error *err)
+{
+  size_t count = 0, deleted = 0;
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  /* Due at once; the refusal stays readable as the item's last error. */
+  rc = on_dead_letters(ledger,
+                       "INSERT INTO spool (id, deployment_id, created_ns, content_type,"
+                       " span_count, payload, attempts, next_attempt_ns, last_error)"
+                       " SELECT id, deployment_id, created_ns, content_type, span_count,"
+                       " payload, attempts, NULL, 'requeued after: ' || coalesce(reason, '')"
+                       " FROM dead_letter WHERE ?1 IS NULL OR id = ?1",
+                       ids, n, "requeue dead letters", &count, err);
+  if (!rc)
+    rc = on_dead_letters(ledger, "DELETE FROM dead_letter WHERE ?1 IS NULL OR id = ?1", ids, n,
+                         "requeue dead letters", &deleted, err);
+  if (rc) {
+    dl_ledger_rollback(ledger);
+    return rc;
+  }
+  rc = dl_ledger_commit(ledger, err);
+  if (!rc && moved)
+    *moved = count;
+  return rc;
+}
+
+int
+dl_ledger_spool_purge(dl_ledger *ledger, const int64_t *ids, size_t n, size_t *deleted,
+                      dl_error *err)
+{
+  size_t count = 0;
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  rc = on_dead_letters(ledger, "DELETE FROM dead_letter WHERE ?1 IS NULL OR id = ?1", ids, n,
+                       "purge dead letters", &count, err);
+  if (rc) {
+    dl_ledger_rollback(ledger);
+    return rc;
+  }
+  rc = dl_ledger_commit(ledger, err);
+  if (!rc && deleted)
+    *deleted = count;
+  return rc;
 }

@@ -382,7 +382,8 @@ test_spool(dl_ledger *l)
        "payloads and metadata kept");
     int64_t first = e[0].id, second = e[1].id;
     dl_spool_entries_free(e, n);
-    ok(dl_ledger_spool_retry_later(l, first, dl_time_now() + H, "503 Service Unavailable", NULL)
+    ok(dl_ledger_spool_retry_later(l, first, 1, dl_time_now() + H, "503 Service Unavailable",
+                                   NULL)
          == DL_OK, "retry later");
     ok(dl_ledger_spool_pending(l, 0, dl_time_now(), &e, &n, NULL) == DL_OK && n == 1
          && e[0].id == second, "not due yet: one pending");
@@ -390,8 +391,8 @@ test_spool(dl_ledger *l)
     ok(dl_ledger_spool_list(l, 0, &e, &n, NULL) == DL_OK && n == 2 && e[0].attempts == 1
          && strcmp(e[0].last_error, "503 Service Unavailable") == 0, "listing shows both, attempts");
     dl_spool_entries_free(e, n);
-    ok(dl_ledger_spool_dead_letter(l, second, 400, "bad request body", "permanent", NULL) == DL_OK,
-       "dead letter");
+    dl_refusal why = {1, 400, -1, "bad request body", "permanent"};
+    ok(dl_ledger_spool_dead_letter(l, second, &why, NULL) == DL_OK, "dead letter");
     ok(dl_ledger_spool_list(l, 1, &e, &n, NULL) == DL_OK && n == 1 && e[0].http_status == 400
          && strcmp(e[0].response_body, "bad request body") == 0 && e[0].size == 7,
        "dead letter keeps status, body and payload");
