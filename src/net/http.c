@@ -436,6 +436,12 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
                      !req->http2 ? (long) CURL_HTTP_VERSION_NONE
                      : strncasecmp(req->url, "https:", 6) == 0 ? (long) CURL_HTTP_VERSION_2TLS
                                                                : (long) CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    /* A new connection for each HTTP/2 attempt: reusing the connection
+       of a finished gRPC call failed the next call with "Error in the
+       HTTP2 framing layer" (libcurl 7.88 against grpc-js, prior
+       knowledge); a deploy step makes a handful of calls at most. */
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long) (req->http2 != 0));
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, (long) (req->http2 != 0));
     set_protocols(c);
     if (o->ca_file)
       curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
