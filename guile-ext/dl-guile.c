@@ -201,4 +201,5 @@ dl_guile_init(void)
   dl_guile_init_correlation();
   dl_guile_init_stats();
   dl_guile_init_process();
+  dl_guile_init_receiver();
 }

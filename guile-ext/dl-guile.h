@@ -106,6 +106,7 @@ void dl_guile_init_trace_set(void);
 void dl_guile_init_correlation(void);
 void dl_guile_init_stats(void);
 void dl_guile_init_process(void);
+void dl_guile_init_receiver(void);
 
 /* The C trace set and rows (*ROWS NULL: all) of a (deploy-ledger traces)
    trace set, or NULL when OBJ is not a live one. */

@@ -32,5 +32,6 @@
 #include "propagation.h"
 #include "new-errors.h"
 #include "correlate.h"
+#include "receiver.h"
 
 #endif

@@ -111,7 +111,8 @@ int dl_exporter_config_from_env_lenient(dl_exporter_config *config, int *configu
 /* Nonzero when the environment names an endpoint (either variable). */
 int dl_exporter_endpoint_configured(void);
 
-/* A deep copy of SRC into DST. */
+/* A deep copy of SRC into DST; DL_EINVAL for a header or resource
+   attribute without a name (a struct filled by hand). */
 int dl_exporter_config_copy(dl_exporter_config *dst, const dl_exporter_config *src,
                             dl_error *err) DL_MUST_CHECK;
 void dl_exporter_config_clear(dl_exporter_config *config);

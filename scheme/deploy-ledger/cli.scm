@@ -31,7 +31,9 @@
     ("correlate" (deploy-ledger cli correlate) command-correlate
      "did the deployment make latency, errors or throughput worse?")
     ("report" (deploy-ledger cli report) command-report
-     "the impact report: Org, Markdown, JSON or HTML with charts")))
+     "the impact report: Org, Markdown, JSON or HTML with charts")
+    ("receive" (deploy-ledger cli receive) command-receive
+     "receive spans over OTLP/HTTP into a rolling window")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")

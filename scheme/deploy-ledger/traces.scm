@@ -121,8 +121,8 @@ that hits the limit is split in two and asked again.  At most
 a longer window is refused before any request, and a slice that could
 only be split beyond that keeps what it got.  Traces met in two
 slices are kept once.  Requests time out after @code{#:timeout} and are
-retried @code{#:retries} times on 429, 5xx and network errors, with
-exponential backoff.  Credentials come from the environment:
+retried @code{#:retries} times on 429, 502, 503, 504 and network errors,
+with exponential backoff (the HTTP client the exporter uses too).  Credentials come from the environment:
 @code{DEPLOY_LEDGER_JAEGER_TOKEN} (bearer) or @code{DEPLOY_LEDGER_JAEGER_USER}
 and @code{DEPLOY_LEDGER_JAEGER_PASSWORD} (basic), or the variables starting
 with the prefix @code{#:credentials}; they are never printed.  The URL

@@ -10,6 +10,7 @@
 
 #include "correlate/log-bucket.h"
 #include "correlate/scan.h"
+#include "util/hash.h"
 
 struct dl_metrics {
   const dl_trace_set *set;
@@ -162,6 +163,14 @@ add_to_slot(gslot *g, const scan_thread *th, size_t s, uint64_t count, int sketc
   return DL_OK;
 }
 
+/* Whether global slot G is the one of KEY (window, class, row ids). */
+static int
+gslot_has_key(const gslot *g, const uint32_t key[2 + DL_GROUP_MAX_DIMS])
+{
+  return g->w == key[0] && g->cls == key[1]
+         && memcmp(g->rowid, key + 2, DL_GROUP_MAX_DIMS * sizeof *key) == 0;
+}
+
 /* Global slots: the nonempty local slots of every thread, merged. */
 static int
 gather_slots(job *j, dl_error *err)
@@ -185,7 +194,8 @@ gather_slots(job *j, dl_error *err)
     for (size_t s = 0; s < direct_n; s++)
       direct[s] = SIZE_MAX;
   }
-  size_t tsize = 0, *table = NULL;
+  dl_hash index; /* hashed mode: key of a global slot -> the slot */
+  dl_hash_init(&index);
   int rc = DL_OK;
   for (int t = 0; t < j->n_threads && !rc; t++) {
     scan_thread *th = &j->th[t];
@@ -206,52 +216,18 @@ gather_slots(job *j, dl_error *err)
       if (count == 0)
         continue;
       size_t gi = SIZE_MAX;
-      uint32_t key[2 + DL_GROUP_MAX_DIMS] = {0};
-      size_t tpos = 0;
+      uint32_t key[2 + DL_GROUP_MAX_DIMS] = {0}, h = 0;
       if (!hashed) {
         gi = direct[s];
       } else {
         memcpy(key, th->slot_key[s], sizeof key);
-        if (j->n_g * 2 >= tsize) {
-          size_t nsize = tsize ? tsize * 2 : 64;
-          size_t *nt = malloc(nsize * sizeof *nt);
-          if (!nt) {
-            rc = dl_fail(err, DL_ENOMEM, "out of memory for metric groups");
+        h = dl_hash_u32s(key, 2 + DL_GROUP_MAX_DIMS);
+        dl_hash_probe pr = dl_hash_probe_begin(&index, h);
+        for (uint32_t e; (e = dl_hash_probe_next(&pr)) != DL_HASH_NONE;)
+          if (gslot_has_key(&j->g[e], key)) {
+            gi = e;
             break;
           }
-          for (size_t i = 0; i < nsize; i++)
-            nt[i] = SIZE_MAX;
-          for (size_t g = 0; g < j->n_g; g++) {
-            uint32_t k2[2 + DL_GROUP_MAX_DIMS] = {(uint32_t) j->g[g].w, j->g[g].cls};
-            memcpy(k2 + 2, j->g[g].rowid, DL_GROUP_MAX_DIMS * sizeof *k2);
-            uint64_t h = 0;
-            for (size_t i = 0; i < 2 + DL_GROUP_MAX_DIMS; i++)
-              h = (h ^ k2[i]) * 0x100000001b3ULL;
-            size_t i = h & (nsize - 1);
-            while (nt[i] != SIZE_MAX)
-              i = (i + 1) & (nsize - 1);
-            nt[i] = g;
-          }
-          free(table);
-          table = nt;
-          tsize = nsize;
-        }
-        uint64_t h = 0;
-        for (size_t i = 0; i < 2 + DL_GROUP_MAX_DIMS; i++)
-          h = (h ^ key[i]) * 0x100000001b3ULL;
-        tpos = h & (tsize - 1);
-        for (;;) {
-          size_t g = table[tpos];
-          if (g == SIZE_MAX)
-            break;
-          uint32_t k2[2 + DL_GROUP_MAX_DIMS] = {(uint32_t) j->g[g].w, j->g[g].cls};
-          memcpy(k2 + 2, j->g[g].rowid, DL_GROUP_MAX_DIMS * sizeof *k2);
-          if (memcmp(k2, key, sizeof key) == 0) {
-            gi = g;
-            break;
-          }
-          tpos = (tpos + 1) & (tsize - 1);
-        }
       }
       if (gi == SIZE_MAX) {
         if (j->n_g == cap) {
@@ -272,7 +248,10 @@ gather_slots(job *j, dl_error *err)
           g->w = key[0];
           g->cls = key[1];
           memcpy(g->rowid, key + 2, DL_GROUP_MAX_DIMS * sizeof *key);
-          table[tpos] = gi;
+          if (dl_hash_add(&index, h, (uint32_t) gi)) {
+            rc = dl_fail(err, DL_ENOMEM, "out of memory for metric groups");
+            break;
+          }
         } else {
           g->w = s / p->n_classes;
           g->cls = (uint32_t) (s % p->n_classes);
@@ -284,7 +263,7 @@ gather_slots(job *j, dl_error *err)
     }
   }
   free(direct);
-  free(table);
+  dl_hash_free(&index);
   return rc;
 }
 

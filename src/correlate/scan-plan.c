@@ -6,22 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 static uint32_t
 lookup(const dl_trace_set *set, const char *s)
 {
   return dl_trace_set_lookup(set, s, strlen(s));
-}
-
-static uint64_t
-hash_key(const uint32_t k[DL_GROUP_MAX_DIMS])
-{
-  uint64_t h = 0x9E3779B97F4A7C15ULL;
-  for (int i = 0; i < DL_GROUP_MAX_DIMS; i++) {
-    h ^= k[i];
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-  }
-  return h;
 }
 
 /* Classes: the distinct projections of the passing origins. */
@@ -33,15 +23,10 @@ build_classes(scan_plan *p, const dl_group_spec *g, uint32_t service_id, int ser
   p->n_origins = n;
   p->origin_class = malloc((n ? n : 1) * sizeof *p->origin_class);
   p->class_key = malloc((n ? n : 1) * sizeof *p->class_key);
-  size_t tsize = 16;
-  while (tsize < 2 * (size_t) n)
-    tsize *= 2;
-  int32_t *table = malloc(tsize * sizeof *table);
-  if (!p->origin_class || !p->class_key || !table) {
-    free(table);
+  dl_hash index; /* hash of a class key -> the class */
+  dl_hash_init(&index);
+  if (!p->origin_class || !p->class_key || dl_hash_reserve(&index, n))
     return dl_fail(err, DL_ENOMEM, "out of memory for %u span origins", n);
-  }
-  memset(table, 0xff, tsize * sizeof *table);
   p->n_classes = 0;
   for (uint32_t o = 0; o < n; o++) {
     uint32_t f[4];
@@ -57,24 +42,22 @@ build_classes(scan_plan *p, const dl_group_spec *g, uint32_t service_id, int ser
     for (size_t i = 0; i < g->n; i++)
       if (g->dims[i] <= DL_DIM_ENVIRONMENT)
         key[i] = f[g->dims[i]];
-    size_t slot = hash_key(key) & (tsize - 1);
-    for (;;) {
-      int32_t c = table[slot];
-      if (c < 0) {
-        c = (int32_t) p->n_classes++;
-        memcpy(p->class_key[c], key, sizeof key);
-        table[slot] = c;
-        p->origin_class[o] = c;
+    uint32_t h = dl_hash_u32s(key, DL_GROUP_MAX_DIMS), c;
+    dl_hash_probe pr = dl_hash_probe_begin(&index, h);
+    while ((c = dl_hash_probe_next(&pr)) != DL_HASH_NONE)
+      if (memcmp(p->class_key[c], key, sizeof key) == 0)
         break;
+    if (c == DL_HASH_NONE) {
+      c = p->n_classes++;
+      memcpy(p->class_key[c], key, sizeof key);
+      if (dl_hash_add(&index, h, c)) {
+        dl_hash_free(&index);
+        return dl_fail(err, DL_ENOMEM, "out of memory for %u span origins", n);
       }
-      if (memcmp(p->class_key[c], key, sizeof key) == 0) {
-        p->origin_class[o] = c;
-        break;
-      }
-      slot = (slot + 1) & (tsize - 1);
     }
+    p->origin_class[o] = (int32_t) c;
   }
-  free(table);
+  dl_hash_free(&index);
   return DL_OK;
 }
 

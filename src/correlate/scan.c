@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "correlate/log-bucket.h"
+#include "util/hash.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -30,13 +31,12 @@ scan_thread_clear(scan_thread *t)
   free(t->hist);
   free(t->sketch);
   free(t->slot_key);
-  free(t->table);
+  dl_hash_free(&t->index);
   free(t->out);
   t->sum = t->errors = NULL;
   t->hist = NULL;
   t->sketch = NULL;
   t->slot_key = NULL;
-  t->table = NULL;
   t->out = NULL;
   t->n_slots = t->cap_slots = 0;
 }
@@ -84,37 +84,15 @@ grow_slots(scan_thread *t, size_t want)
   return DL_OK;
 }
 
-static uint64_t
-hash_slot(const uint32_t *k, size_t n)
+/* Whether two keys of N ids are equal: N is small, and a call to
+   memcmp would cost more than the loop. */
+static ALWAYS_INLINE int
+same_key(const uint32_t *a, const uint32_t *b, size_t n)
 {
-  uint64_t h = 0x2545F4914F6CDD1DULL;
-  for (size_t i = 0; i < n; i++) {
-    h ^= k[i];
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 29;
-  }
-  return h;
-}
-
-static int
-grow_table(scan_thread *t)
-{
-  size_t size = t->table ? (t->table_mask + 1) * 2 : 256;
-  uint32_t *table = malloc(size * sizeof *table);
-  if (!table)
-    return fail(t, DL_ENOMEM, "out of memory for metric groups");
-  memset(table, 0xff, size * sizeof *table);
-  size_t nk = 2 + t->p->n_row_dims;
-  for (size_t s = 0; s < t->n_slots; s++) {
-    size_t i = hash_slot(t->slot_key[s], nk) & (size - 1);
-    while (table[i] != UINT32_MAX)
-      i = (i + 1) & (size - 1);
-    table[i] = (uint32_t) s;
-  }
-  free(t->table);
-  t->table = table;
-  t->table_mask = size - 1;
-  return DL_OK;
+  uint32_t d = 0;
+  for (size_t i = 0; i < n; i++)
+    d |= a[i] ^ b[i];
+  return d == 0;
 }
 
 /* The local slot of (window, class, row ids); created in phase A.
@@ -122,31 +100,20 @@ grow_table(scan_thread *t)
 static size_t
 hashed_slot(scan_thread *t, const uint32_t *k, int create)
 {
-  size_t nk = 2 + t->p->n_row_dims;
-  if (!t->table && (!create || grow_table(t)))
-    return SIZE_MAX;
-  size_t i = hash_slot(k, nk) & t->table_mask;
-  for (;;) {
-    uint32_t s = t->table[i];
-    if (s == UINT32_MAX)
-      break;
-    if (memcmp(t->slot_key[s], k, nk * sizeof *k) == 0)
+  const size_t nk = 2 + t->p->n_row_dims;
+  const uint32_t h = dl_hash_u32s(k, nk);
+  dl_hash_probe pr = dl_hash_probe_begin(&t->index, h);
+  for (uint32_t s; (s = dl_hash_probe_next(&pr)) != DL_HASH_NONE;)
+    if (same_key(t->slot_key[s], k, nk))
       return s;
-    i = (i + 1) & t->table_mask;
-  }
-  if (!create)
+  if (!create || grow_slots(t, t->n_slots + 1))
     return SIZE_MAX;
-  if (t->n_slots >= UINT32_MAX - 1 || grow_slots(t, t->n_slots + 1))
+  const size_t s = t->n_slots;
+  if (dl_hash_add(&t->index, h, (uint32_t) s))
     return SIZE_MAX;
-  size_t s = t->n_slots++;
+  t->n_slots++;
   memset(t->slot_key[s], 0, sizeof t->slot_key[s]);
   memcpy(t->slot_key[s], k, nk * sizeof *k);
-  if ((t->n_slots) * 2 > t->table_mask + 1) {
-    if (grow_table(t))
-      return SIZE_MAX;
-  } else {
-    t->table[i] = (uint32_t) s;
-  }
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include "deploy-ledger/group.h"
 #include "deploy-ledger/trace-set.h"
 #include "deploy-ledger/window.h"
+#include "util/hash.h"
 
 /* Largest number of target buckets of one cell: two ranks per quantile,
    and the lowest and highest buckets (for the exact min and max). */
@@ -79,8 +80,7 @@ typedef struct scan_thread {
   uint32_t **hist;
   dl_ddsketch **sketch;
   uint32_t (*slot_key)[2 + DL_GROUP_MAX_DIMS]; /* hashed: window, class, row ids */
-  uint32_t *table;
-  size_t table_mask;
+  dl_hash index;                                /* hashed: key -> local slot */
   /* Phase B: global slot of each local slot, the target table of each
      global slot (bucket -> 1 + target, 0 none) and where this thread
      writes each global slot's targets (global slot x SCAN_MAX_TARGETS). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/intern.h"
 
 /* Attribute columns kept for grouping; a handful in practice. */
@@ -29,11 +30,10 @@ struct dl_trace_set {
   dl_intern strings;
 
   /* Origins: id -> (service, version, region, environment); 0 is all
-     absent.  A small open-addressing table finds a tuple's id. */
+     absent, and the only id not in the index. */
   uint32_t (*origins)[4];
   uint32_t n_origins, cap_origins;
-  uint32_t *origin_table;
-  uint32_t origin_mask;
+  dl_hash origin_index;
   uint32_t last_fields[4], last_origin; /* one-entry cache */
 
   int has_range;
@@ -90,7 +90,7 @@ dl_trace_set_free(dl_trace_set *set)
     free(set->kept[i].ids);
   dl_intern_free(&set->strings);
   free(set->origins);
-  free(set->origin_table);
+  dl_hash_free(&set->origin_index);
   free_fields(set);
   free(set);
 }
@@ -247,38 +247,6 @@ dl_trace_set_attribute_column(const dl_trace_set *set, const char *key)
 
 /* ---- origins ---- */
 
-static uint32_t
-origin_hash(const uint32_t f[4])
-{
-  uint64_t h = (uint64_t) f[0] * 0x9e3779b97f4a7c15ULL;
-  h = (h ^ f[1]) * 0xff51afd7ed558ccdULL;
-  h = (h ^ f[2]) * 0xc4ceb9fe1a85ec53ULL;
-  h = (h ^ f[3]) * 0x9e3779b97f4a7c15ULL;
-  return (uint32_t) (h >> 32);
-}
-
-static int
-origin_table_grow(dl_trace_set *set)
-{
-  uint32_t slots = set->origin_table ? (set->origin_mask + 1) * 2 : 64;
-  if (slots == 0 || slots > (1u << 31))
-    return -1;
-  uint32_t *table = calloc(slots, sizeof *table);
-  if (!table)
-    return -1;
-  uint32_t mask = slots - 1;
-  for (uint32_t id = 1; id < set->n_origins; id++) {
-    uint32_t i = origin_hash(set->origins[id]) & mask;
-    while (table[i])
-      i = (i + 1) & mask;
-    table[i] = id;
-  }
-  free(set->origin_table);
-  set->origin_table = table;
-  set->origin_mask = mask;
-  return 0;
-}
-
 uint32_t
 dl_trace_set_intern_origin(dl_trace_set *set, uint32_t service, uint32_t version,
                            uint32_t region, uint32_t environment)
@@ -288,38 +256,29 @@ dl_trace_set_intern_origin(dl_trace_set *set, uint32_t service, uint32_t version
     return 0;
   if (set->last_origin && memcmp(f, set->last_fields, sizeof f) == 0)
     return set->last_origin;
-  uint32_t h = origin_hash(f);
-  if (set->origin_table) {
-    for (uint32_t i = h & set->origin_mask;; i = (i + 1) & set->origin_mask) {
-      uint32_t id = set->origin_table[i];
-      if (!id)
-        break;
-      if (memcmp(set->origins[id], f, sizeof f) == 0) {
-        memcpy(set->last_fields, f, sizeof f);
-        set->last_origin = id;
-        return id;
-      }
+  uint32_t h = dl_hash_u32s(f, 4);
+  dl_hash_probe pr = dl_hash_probe_begin(&set->origin_index, h);
+  uint32_t id;
+  while ((id = dl_hash_probe_next(&pr)) != DL_HASH_NONE)
+    if (memcmp(set->origins[id], f, sizeof f) == 0)
+      break;
+  if (id == DL_HASH_NONE) {
+    if (set->n_origins == set->cap_origins) {
+      if (set->cap_origins > UINT32_MAX / 2)
+        return 0;
+      uint32_t cap = set->cap_origins * 2;
+      void *p = realloc(set->origins, (size_t) cap * sizeof *set->origins);
+      if (!p)
+        return 0;
+      set->origins = p;
+      set->cap_origins = cap;
     }
-  }
-  if (set->n_origins == UINT32_MAX)
-    return 0;
-  if (!set->origin_table || (uint64_t) set->n_origins * 2 > (uint64_t) set->origin_mask + 1)
-    if (origin_table_grow(set))
+    id = set->n_origins;
+    if (dl_hash_add(&set->origin_index, h, id))
       return 0;
-  if (set->n_origins == set->cap_origins) {
-    uint32_t cap = set->cap_origins * 2;
-    void *p = realloc(set->origins, (size_t) cap * sizeof *set->origins);
-    if (!p)
-      return 0;
-    set->origins = p;
-    set->cap_origins = cap;
+    memcpy(set->origins[id], f, sizeof f);
+    set->n_origins++;
   }
-  uint32_t id = set->n_origins++;
-  memcpy(set->origins[id], f, sizeof f);
-  uint32_t i = h & set->origin_mask;
-  while (set->origin_table[i])
-    i = (i + 1) & set->origin_mask;
-  set->origin_table[i] = id;
   memcpy(set->last_fields, f, sizeof f);
   set->last_origin = id;
   return id;
@@ -556,12 +515,8 @@ dl_trace_set_memory(const dl_trace_set *set)
   size_t row = DL_TRACE_ID_SIZE + 2 * DL_SPAN_ID_SIZE + 2 * sizeof(int64_t) +
                3 * sizeof(uint32_t) + 2 + set->n_kept * sizeof(uint32_t);
   size_t n = sizeof *set + set->cap * row + set->field_cap * 4 * sizeof(uint32_t);
-  n += set->strings.bytes + (size_t) set->strings.cap * (sizeof(char *) + 8);
-  if (set->strings.table)
-    n += ((size_t) set->strings.mask + 1) * sizeof(uint32_t);
-  n += (size_t) set->cap_origins * sizeof *set->origins;
-  if (set->origin_table)
-    n += ((size_t) set->origin_mask + 1) * sizeof(uint32_t);
+  n += dl_intern_memory(&set->strings);
+  n += (size_t) set->cap_origins * sizeof *set->origins + dl_hash_memory(&set->origin_index);
   return n;
 }
 
@@ -589,8 +544,7 @@ map_string(dl_trace_set *dst, const dl_trace_set *src, uint32_t *map, uint32_t i
     return 0;
   }
   if (!map[id]) {
-    map[id] = dl_intern_add_hashed(&dst->strings, src->strings.strs[id], src->strings.lens[id],
-                                   src->strings.hashes[id]);
+    map[id] = dl_intern_add(&dst->strings, src->strings.strs[id], src->strings.lens[id]);
     if (!map[id])
       return -1;
   }

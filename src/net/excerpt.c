@@ -34,6 +34,19 @@ utf8_length(const uint8_t *p, size_t n)
   return need;
 }
 
+int
+dl_http_is_text(const void *data, size_t len)
+{
+  const uint8_t *p = data;
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_length(p + i, len - i);
+    if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)))
+      return 0;
+    i += n;
+  }
+  return 1;
+}
+
 void
 dl_http_excerpt(char *out, size_t size, const void *data, size_t len)
 {

@@ -11,4 +11,8 @@
    or a backend's body may be binary: messages must never carry it raw. */
 void dl_http_excerpt(char *out, size_t size, const void *data, size_t len);
 
+/* Nonzero when DATA (LEN bytes) is such text already: valid UTF-8 with
+   no control character, so dl_http_excerpt would keep it as it is. */
+int dl_http_is_text(const void *data, size_t len);
+
 #endif

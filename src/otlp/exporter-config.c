@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "net/excerpt.h"
 #include "net/http.h"
 #include "otlp/exporter-config.h"
 #include "otlp/kv-list.h"
@@ -130,13 +131,38 @@ dl_exporter_config_add_header(dl_exporter_config *c, const char *name, const cha
   return put_pair(&c->headers, &c->n_headers, name, value, 1, 1, err);
 }
 
+/* A resource attribute OTLP can carry: a key, and UTF-8 strings (a
+   collector would refuse the whole request otherwise, and the span would
+   end in the dead letters). */
+static int
+resource_check(const char *key, const char *value, dl_error *err)
+{
+  if (!key || !*key)
+    return dl_fail(err, DL_EINVAL, "resource-attributes: an attribute has no key");
+  if (!dl_http_is_text(key, strlen(key)))
+    return dl_fail(err, DL_EINVAL, "resource-attributes: a key is not UTF-8 text");
+  if (value && !dl_http_is_text(value, strlen(value)))
+    return dl_fail(err, DL_EINVAL, "resource-attributes: the value of \"%.60s\" is not UTF-8 "
+                   "text without control characters", key);
+  return DL_OK;
+}
+
 int
 dl_exporter_config_add_resource(dl_exporter_config *c, const char *key, const char *value,
                                 dl_error *err)
 {
-  if (!key || !*key)
-    return dl_fail(err, DL_EINVAL, "resource-attributes: an attribute has no key");
+  int rc = resource_check(key, value, err);
+  if (rc)
+    return rc;
   return put_pair(&c->resource, &c->n_resource, key, value ? value : "", 0, 0, err);
+}
+
+/* The lists go in whole or not at all: a first pass only checks each
+   entry, the second adds them. */
+static int
+header_check(void *ctx, const char *key, const char *value, dl_error *err)
+{
+  return dl_http_header_check(key, value, err);
 }
 
 static int
@@ -146,9 +172,23 @@ header_entry(void *ctx, const char *key, const char *value, dl_error *err)
 }
 
 static int
+resource_entry_check(void *ctx, const char *key, const char *value, dl_error *err)
+{
+  return resource_check(key, value, err);
+}
+
+static int
 resource_entry(void *ctx, const char *key, const char *value, dl_error *err)
 {
   return dl_exporter_config_add_resource(ctx, key, value, err);
+}
+
+static int
+set_list(dl_exporter_config *c, const char *key, const char *text, int secret,
+         dl_kv_list_fn check, dl_kv_list_fn add, dl_error *err)
+{
+  int rc = dl_kv_list_parse(text, key, secret, check, c, err);
+  return rc ? rc : dl_kv_list_parse(text, key, secret, add, c, err);
 }
 
 /* ---- the setter ---- */
@@ -243,9 +283,9 @@ dl_exporter_config_set(dl_exporter_config *c, const char *key, const char *value
     return rc;
   }
   if (strcmp(key, "headers") == 0)
-    return dl_kv_list_parse(value, "headers", 1, header_entry, c, err);
+    return set_list(c, key, value, 1, header_check, header_entry, err);
   if (strcmp(key, "resource-attributes") == 0)
-    return dl_kv_list_parse(value, "resource-attributes", 0, resource_entry, c, err);
+    return set_list(c, key, value, 0, resource_entry_check, resource_entry, err);
   if (strcmp(key, "service-name") == 0) {
     if (!*value)
       return dl_fail(err, DL_EINVAL, "service-name is empty");
@@ -406,12 +446,20 @@ int
 dl_exporter_config_copy(dl_exporter_config *dst, const dl_exporter_config *src, dl_error *err)
 {
   memset(dst, 0, sizeof *dst);
-  dst->protocol = src->protocol;
-  dst->timeout_ms = src->timeout_ms;
-  dst->gzip = src->gzip;
-  dst->deadline_ms = src->deadline_ms;
-  dst->initial_backoff_ms = src->initial_backoff_ms;
-  dst->max_backoff_ms = src->max_backoff_ms;
+  /* A struct filled by hand may hold pairs without a name (header values
+     are checked again by the client). */
+  for (size_t i = 0; i < src->n_headers; i++)
+    if (!src->headers || !src->headers[i].name || !*src->headers[i].name)
+      return dl_fail(err, DL_EINVAL, "header %zu of the exporter's settings has no name", i + 1);
+  for (size_t i = 0; i < src->n_resource; i++)
+    if (!src->resource || !src->resource[i].name || !*src->resource[i].name)
+      return dl_fail(err, DL_EINVAL, "resource attribute %zu of the exporter's settings has no key",
+                     i + 1);
+  *dst = *src; /* the numbers; every pointer is replaced by a copy below */
+  dst->headers = NULL;
+  dst->n_headers = 0;
+  dst->resource = NULL;
+  dst->n_resource = 0;
   dst->endpoint = dup_or_null(src->endpoint);
   dst->certificate = dup_or_null(src->certificate);
   dst->client_certificate = dup_or_null(src->client_certificate);
@@ -419,8 +467,6 @@ dl_exporter_config_copy(dl_exporter_config *dst, const dl_exporter_config *src, 
   int bad = (src->endpoint && !dst->endpoint) || (src->certificate && !dst->certificate)
             || (src->client_certificate && !dst->client_certificate)
             || (src->client_key && !dst->client_key);
-  /* The pairs were checked when they went in (or come from a caller who
-     built the struct by hand: the client checks headers again). */
   for (size_t i = 0; !bad && i < src->n_headers; i++)
     bad = put_pair(&dst->headers, &dst->n_headers, src->headers[i].name,
                    src->headers[i].value ? src->headers[i].value : "", 1, 1, NULL) != DL_OK;

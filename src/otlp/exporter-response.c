@@ -92,8 +92,12 @@ named(dl_str k, const char *camel, const char *proto)
          || (k.len == strlen(proto) && memcmp(k.ptr, proto, k.len) == 0);
 }
 
+typedef int (*member_fn)(dl_js *js, dl_str key, dl_partial_success *out);
+
+/* Walks the members of the object that follows (null: none), calling FN
+   for each with its key on the error path. */
 static int
-json_partial(dl_js *js, dl_partial_success *out)
+members(dl_js *js, member_fn fn, dl_partial_success *out)
 {
   int more = dl_js_object_begin(js);
   while (more > 0) {
@@ -101,23 +105,7 @@ json_partial(dl_js *js, dl_partial_success *out)
     if (dl_js_key(js, &k))
       return -1;
     dl_js_push_key(js, k);
-    int rc;
-    if (named(k, "rejectedSpans", "rejected_spans")) {
-      int64_t v = 0;
-      rc = dl_js_null(js) ? 0 : js->code ? -1 : dl_js_int64(js, &v);
-      if (!rc && (v < 0 || v > LONG_MAX))
-        rc = dl_js_fail(js, DL_EPARSE, "rejectedSpans %lld is negative or too large",
-                        (long long) v);
-      if (!rc)
-        out->rejected_spans = (long) v;
-    } else if (named(k, "errorMessage", "error_message")) {
-      dl_str m = {"", 0};
-      rc = dl_js_null(js) ? 0 : js->code ? -1 : dl_js_string(js, DL_JS_SLOT_VALUE, &m);
-      if (!rc)
-        dl_http_excerpt(out->message, sizeof out->message, m.ptr, m.len);
-    } else {
-      rc = dl_js_skip(js);
-    }
+    int rc = fn(js, k, out);
     dl_js_pop(js);
     if (rc)
       return -1;
@@ -127,24 +115,42 @@ json_partial(dl_js *js, dl_partial_success *out)
 }
 
 static int
+partial_member(dl_js *js, dl_str k, dl_partial_success *out)
+{
+  if (named(k, "rejectedSpans", "rejected_spans")) {
+    int64_t v = 0;
+    if (!dl_js_null(js) && (js->code || dl_js_int64(js, &v)))
+      return -1;
+    if (v < 0 || v > LONG_MAX)
+      return dl_js_fail(js, DL_EPARSE, "rejectedSpans %lld is negative or too large",
+                        (long long) v);
+    out->rejected_spans = (long) v;
+    return 0;
+  }
+  if (named(k, "errorMessage", "error_message")) {
+    dl_str m = {"", 0};
+    if (!dl_js_null(js) && (js->code || dl_js_string(js, DL_JS_SLOT_VALUE, &m)))
+      return -1;
+    dl_http_excerpt(out->message, sizeof out->message, m.ptr, m.len);
+    return 0;
+  }
+  return dl_js_skip(js);
+}
+
+static int
+response_member(dl_js *js, dl_str k, dl_partial_success *out)
+{
+  if (named(k, "partialSuccess", "partial_success"))
+    return members(js, partial_member, out);
+  return dl_js_skip(js);
+}
+
+static int
 json_response(const void *body, size_t len, dl_partial_success *out, dl_error *err)
 {
   dl_js js;
   dl_js_init(&js, body, len, SOURCE, err);
-  int more = dl_js_object_begin(&js);
-  while (more > 0) {
-    dl_str k;
-    if (dl_js_key(&js, &k))
-      break;
-    dl_js_push_key(&js, k);
-    int rc = named(k, "partialSuccess", "partial_success") ? json_partial(&js, out)
-                                                             : dl_js_skip(&js);
-    dl_js_pop(&js);
-    if (rc)
-      break;
-    more = dl_js_object_next(&js);
-  }
-  if (!js.code && dl_js_peek(&js) != -1)
+  if (members(&js, response_member, out) == 0 && dl_js_peek(&js) != -1)
     dl_js_fail(&js, DL_EPARSE, "more after the answer's object");
   int rc = js.code;
   dl_js_release(&js);

@@ -253,14 +253,17 @@ answer_format(const char *answer_type, const char *request_type)
   return -1;
 }
 
-/* The result's message, cut to fit (messages may be longer). */
+/* The result's message as printable text, cut to fit at a character
+   boundary (it goes to the ledger and to Scheme strings). */
 static void DL_PRINTF(2, 3)
 set_message(dl_send_result *res, const char *fmt, ...)
 {
+  char text[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(res->message, sizeof res->message, fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
+  dl_http_excerpt(res->message, sizeof res->message, text, strlen(text));
 }
 
 /* Partial success from an accepted answer of MSG_LEN bytes, JSON or

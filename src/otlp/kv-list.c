@@ -1,20 +1,11 @@
 /* The key=value list of the OpenTelemetry environment variables. */
 #include "otlp/kv-list.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int
-hex_digit(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+#include "deploy-ledger/ids.h"
 
 /* Percent-decodes N bytes of S into OUT (room for N + 1); -1 on a
    malformed escape or an encoded NUL (it would cut the string short). */
@@ -27,11 +18,10 @@ percent_decode(const char *s, size_t n, char *out)
       out[o++] = s[i];
       continue;
     }
-    int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-    int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+    uint8_t byte;
+    if (i + 2 >= n || dl_hex_decode(s + i + 1, 1, &byte, 1) || byte == 0)
       return -1;
-    out[o++] = (char) (hi << 4 | lo);
+    out[o++] = (char) byte;
     i += 2;
   }
   out[o] = '\0';

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 void
 dl_trace_query_init(dl_trace_query *q)
 {
@@ -42,6 +44,16 @@ dl_fetch_begin(dl_fetch *f, dl_trace_set *set, const dl_http_options *http,
   return f->http ? DL_OK : err && err->code ? err->code : DL_ENOMEM;
 }
 
+/* Frees the ids taken and their index. */
+static void
+forget_ids(dl_fetch *f)
+{
+  free(f->ids);
+  dl_hash_free(&f->id_index);
+  f->ids = NULL;
+  f->n_ids = f->cap_ids = 0;
+}
+
 int
 dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
 {
@@ -59,80 +71,46 @@ dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
     }
   }
   dl_http_free(f->http);
-  free(f->ids);
   f->http = NULL;
-  f->ids = NULL;
+  forget_ids(f);
   return rc;
 }
 
 /* ---- the set of trace ids ---- */
 
-static size_t
-id_slot(const uint8_t id[16], size_t mask)
+/* The position of ID in f->ids, or DL_HASH_NONE; its hash goes to *H. */
+static uint32_t
+find_id(const dl_fetch *f, const uint8_t id[16], uint32_t *h)
 {
-  uint64_t a, b;
-  memcpy(&a, id, 8);
-  memcpy(&b, id + 8, 8);
-  uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-  return (size_t) (h >> 17) & mask;
+  *h = dl_hash_bytes(id, 16);
+  dl_hash_probe pr = dl_hash_probe_begin(&f->id_index, *h);
+  uint32_t e;
+  while ((e = dl_hash_probe_next(&pr)) != DL_HASH_NONE)
+    if (memcmp(f->ids[e], id, 16) == 0)
+      break;
+  return e;
 }
-
-/* The all-zero id marks an empty slot; a real zero id is kept aside. */
-static const uint8_t zero_id[16];
 
 int
 dl_fetch_seen(const dl_fetch *f, const uint8_t id[16])
 {
-  if (!f->cap_ids)
-    return 0;
-  if (memcmp(id, zero_id, 16) == 0)
-    return memcmp(f->ids[f->cap_ids], zero_id, 16) != 0; /* the sentinel slot */
-  size_t mask = f->cap_ids - 1;
-  for (size_t i = id_slot(id, mask);; i = (i + 1) & mask) {
-    if (memcmp(f->ids[i], zero_id, 16) == 0)
-      return 0;
-    if (memcmp(f->ids[i], id, 16) == 0)
-      return 1;
-  }
+  uint32_t h;
+  return find_id(f, id, &h) != DL_HASH_NONE;
 }
 
 int
 dl_fetch_note_id(dl_fetch *f, const uint8_t id[16])
 {
-  if (f->n_ids * 2 >= f->cap_ids) {
-    size_t cap = f->cap_ids ? f->cap_ids * 2 : 256;
-    /* One extra slot after the table records whether id 0 was taken. */
-    uint8_t(*ids)[16] = calloc(cap + 1, 16);
-    if (!ids)
-      return DL_ENOMEM;
-    for (size_t i = 0; i < f->cap_ids; i++) {
-      if (memcmp(f->ids[i], zero_id, 16) == 0)
-        continue;
-      size_t j = id_slot(f->ids[i], cap - 1);
-      while (memcmp(ids[j], zero_id, 16) != 0)
-        j = (j + 1) & (cap - 1);
-      memcpy(ids[j], f->ids[i], 16);
-    }
-    if (f->cap_ids)
-      memcpy(ids[cap], f->ids[f->cap_ids], 16);
-    free(f->ids);
-    f->ids = ids;
-    f->cap_ids = cap;
-  }
-  if (memcmp(id, zero_id, 16) == 0) {
-    f->ids[f->cap_ids][0] = 1;
+  uint32_t h;
+  if (find_id(f, id, &h) != DL_HASH_NONE)
     return DL_OK;
-  }
-  size_t mask = f->cap_ids - 1;
-  for (size_t i = id_slot(id, mask);; i = (i + 1) & mask) {
-    if (memcmp(f->ids[i], id, 16) == 0)
-      return DL_OK;
-    if (memcmp(f->ids[i], zero_id, 16) == 0) {
-      memcpy(f->ids[i], id, 16);
-      f->n_ids++;
-      return DL_OK;
-    }
-  }
+  if (dl_grow(&f->ids, &f->cap_ids, f->n_ids, sizeof *f->ids, 256))
+    return DL_ENOMEM;
+  int rc = dl_hash_add(&f->id_index, h, (uint32_t) f->n_ids);
+  if (rc)
+    return rc;
+  memcpy(f->ids[f->n_ids++], id, 16);
+  return DL_OK;
 }
 
 /* ---- answers ---- */
@@ -170,13 +148,13 @@ dl_fetch_decode(dl_fetch *f, const char *body, size_t len, const char *source, d
     if (dl_fetch_seen(&count, c.trace_id[i]))
       continue;
     if (dl_fetch_note_id(&count, c.trace_id[i])) {
-      free(count.ids);
+      forget_ids(&count);
       dl_trace_set_free(scratch);
       return dl_fail(err, DL_ENOMEM, "out of memory");
     }
     (*traces)++;
   }
-  free(count.ids);
+  forget_ids(&count);
   *out = scratch;
   return DL_OK;
 }

@@ -6,6 +6,7 @@
 
 #include "net/http.h"
 #include "deploy-ledger/sources.h"
+#include "util/hash.h"
 
 typedef struct dl_fetch {
   dl_trace_set *set; /* destination */
@@ -14,9 +15,10 @@ typedef struct dl_fetch {
   dl_ingest_options ingest;
   dl_fetch_stats stats;
   size_t split_budget; /* further slices splitting may still ask for */
-  /* Trace ids taken so far: open addressing over 16-byte keys. */
+  /* Trace ids taken so far, in the order taken, and their index. */
   uint8_t (*ids)[16];
   size_t n_ids, cap_ids;
+  dl_hash id_index;
 } dl_fetch;
 
 int dl_fetch_begin(dl_fetch *f, dl_trace_set *set, const dl_http_options *http,
@@ -35,7 +37,8 @@ int dl_fetch_decode(dl_fetch *f, const char *body, size_t len, const char *sourc
 /* Adds the spans of SCRATCH whose trace is new to the destination. */
 int dl_fetch_commit(dl_fetch *f, const dl_trace_set *scratch, dl_error *err) DL_MUST_CHECK;
 
-/* Nonzero when trace ID was taken already; dl_fetch_note_id takes it. */
+/* Nonzero when trace ID was taken already; dl_fetch_note_id takes it
+   (DL_OK, DL_ENOMEM, or DL_ERANGE past DL_HASH_MAX_ENTRIES ids). */
 int dl_fetch_seen(const dl_fetch *f, const uint8_t id[16]);
 int dl_fetch_note_id(dl_fetch *f, const uint8_t id[16]);
 

@@ -87,9 +87,10 @@ test_setter(void)
   ok(dl_exporter_config_set(&c, "headers", "x-evil=a%0D%0AHost: b", &err) == DL_EINVAL
        && !strstr(err.text, "Host: b") && strstr(err.text, "x-evil"),
      "an encoded CR LF cannot smuggle a header in: %s", err.text);
-  ok(dl_exporter_config_set(&c, "headers", "novalue", &err) == DL_EINVAL && !strstr(err.text, "novalue")
-       && strstr(err.text, "entry 1"),
-     "a malformed header is refused without echoing it: %s", err.text);
+  ok(dl_exporter_config_set(&c, "headers", "x-new=1,novalue", &err) == DL_EINVAL
+       && !strstr(err.text, "novalue") && c.n_headers == 2 && !header(&c, "x-new")
+       && strstr(err.text, "entry 2"),
+     "a malformed header is refused without echoing it, the list taken whole or not: %s", err.text);
   ok(dl_exporter_config_set(&c, "headers", "k=%zz", &err) == DL_EINVAL && !strstr(err.text, "%zz"),
      "a bad escape in a header neither: %s", err.text);
 
@@ -101,8 +102,16 @@ test_setter(void)
        && strcmp(c.resource[1].value, "platinum") == 0,
      "one of the same key replaces it");
   ok(dl_exporter_config_set(&c, "resource-attributes", "a=1,=2", &err) == DL_EINVAL
-       && strstr(err.text, "entry 2") && strstr(err.text, "\"=2\""),
-     "an entry without a key, shown (not a secret): %s", err.text);
+       && strstr(err.text, "entry 2") && strstr(err.text, "\"=2\"") && c.n_resource == 2,
+     "an entry without a key, shown (not a secret), and nothing of the list taken: %s", err.text);
+  ok(dl_exporter_config_set(&c, "resource-attributes", "team=%FFx", &err) == DL_EINVAL
+       && strstr(err.text, "\"team\"") && strstr(err.text, "UTF-8"),
+     "a value that decodes to invalid UTF-8 is refused: %s", err.text);
+  ok(dl_exporter_config_set(&c, "resource-attributes", "note=a%0Ab", &err) == DL_EINVAL,
+     "and one with a newline");
+  ok(dl_exporter_config_set(&c, "resource-attributes", "city=Z%C3%BCrich", &err) == DL_OK
+       && strcmp(c.resource[c.n_resource - 1].value, "Z\xc3\xbcrich") == 0,
+     "an encoded UTF-8 value is fine");
   ok(dl_exporter_config_set(&c, "service-name", "checkout-svc", &err) == DL_OK
        && strcmp(c.resource[c.n_resource - 1].name, "service.name") == 0,
      "service-name is the resource's service.name");
@@ -256,6 +265,17 @@ test_exporter_refuses_and_redacts(void)
      "an exporter is never made for a file:// endpoint: %s", err.text);
   c.endpoint = "ftp://collector/v1/traces";
   ok(dl_exporter_new(&c, &e, &err) == DL_EINVAL, "nor ftp://");
+  dl_header_pair nameless = {NULL, "v"}, evil = {"x-key", "a\r\nHost: b"};
+  c.endpoint = "http://collector/v1/traces";
+  c.headers = &nameless;
+  c.n_headers = 1;
+  ok(dl_exporter_new(&c, &e, &err) == DL_EINVAL && !e && strstr(err.text, "no name"),
+     "a hand-filled header without a name is refused: %s", err.text);
+  c.headers = &evil;
+  ok(dl_exporter_new(&c, &e, &err) == DL_EINVAL && !e && !strstr(err.text, "Host: b"),
+     "and one with CR LF in its value: %s", err.text);
+  c.headers = NULL;
+  c.n_headers = 0;
   c.endpoint = "https://bob:hunter2@collector.example:4318/v1/traces";
   ok(dl_exporter_new(&c, &e, &err) == DL_OK, "credentials in the endpoint are allowed");
   char *text = dl_exporter_describe(e);

@@ -268,6 +268,16 @@ attr(PbSpan *s, const char *key)
   return NULL;
 }
 
+/* A loopback port nothing listens on (a receiver's, stopped). */
+static int
+unused_port(void)
+{
+  receiver *probe = receiver_start(0);
+  int port = receiver_port(probe);
+  receiver_stop(probe);
+  return port;
+}
+
 static void
 test_spool(void)
 {
@@ -276,9 +286,7 @@ test_spool(void)
   dl_ledger *l;
   ok(dl_ledger_open(path, &l, NULL) == DL_OK, "open a ledger");
   /* A port where nothing listens: the collector is down. */
-  receiver *probe = receiver_start(0);
-  int port = receiver_port(probe);
-  receiver_stop(probe);
+  int port = unused_port();
   dl_exporter *e = exporter_for(port, 0, 300, 300);
 
   dl_deployment *d = new_deployment("v2.4.0");
@@ -404,9 +412,7 @@ test_credentials_in_endpoint(void)
   snprintf(path, sizeof path, "%s/credentials.db", dir);
   dl_ledger *l;
   ok(dl_ledger_open(path, &l, NULL) == DL_OK, "a ledger");
-  receiver *probe = receiver_start(0);
-  int port = receiver_port(probe);
-  receiver_stop(probe);
+  int port = unused_port();
   dl_exporter_config c = {0};
   char url[160];
   snprintf(url, sizeof url, "http://bob:hunter2@127.0.0.1:%d/v1/traces", port);

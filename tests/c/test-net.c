@@ -177,6 +177,9 @@ test_excerpt(void)
   is_str(out, "caf\xc3\xa9 \xe2\x82\xac", "valid UTF-8 kept");
   dl_http_excerpt(out, sizeof out, NULL, 0);
   is_str(out, "", "nothing: empty");
+  ok(dl_http_is_text("caf\xc3\xa9", 5) && dl_http_is_text("", 0) && !dl_http_is_text("a\nb", 3)
+       && !dl_http_is_text("\xc3", 1) && !dl_http_is_text("\xed\xa0\x80", 3),
+     "text: valid UTF-8 without controls");
 }
 
 static void
