@@ -456,18 +456,28 @@ dead_letter_ids(SCM ids, size_t *n, const char *who)
   return out;
 }
 
+/* Runs OP (requeue or purge) on the dead letters IDS of LEDGER; the
+   count it reports. */
+static SCM
+on_dead_letters(SCM ledger, SCM ids,
+                int (*op)(dl_ledger *, const int64_t *, size_t, size_t *, dl_error *),
+                const char *who)
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, who);
+  size_t n, done = 0;
+  int64_t *list = dead_letter_ids(ids, &n, who);
+  dl_error err;
+  if (op(l, list, n, &done, &err))
+    dl_guile_raise(who, &err);
+  return scm_from_size_t(done);
+}
+
 SCM_DEFINE(dl_scm_ledger_spool_requeue, "%ledger-spool-requeue", 2, 0, 0, (SCM ledger, SCM ids),
            "Move the dead letters IDS (all of them when IDS is empty) back to the spool; "
            "return how many moved.")
 #define FUNC_NAME s_dl_scm_ledger_spool_requeue
 {
-  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
-  size_t n, moved = 0;
-  int64_t *list = dead_letter_ids(ids, &n, FUNC_NAME);
-  dl_error err;
-  if (dl_ledger_spool_requeue(l, list, n, &moved, &err))
-    dl_guile_raise(FUNC_NAME, &err);
-  return scm_from_size_t(moved);
+  return on_dead_letters(ledger, ids, dl_ledger_spool_requeue, FUNC_NAME);
 }
 #undef FUNC_NAME
 
@@ -476,13 +486,7 @@ SCM_DEFINE(dl_scm_ledger_spool_purge, "%ledger-spool-purge", 2, 0, 0, (SCM ledge
            "how many were deleted.")
 #define FUNC_NAME s_dl_scm_ledger_spool_purge
 {
-  dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
-  size_t n, deleted = 0;
-  int64_t *list = dead_letter_ids(ids, &n, FUNC_NAME);
-  dl_error err;
-  if (dl_ledger_spool_purge(l, list, n, &deleted, &err))
-    dl_guile_raise(FUNC_NAME, &err);
-  return scm_from_size_t(deleted);
+  return on_dead_letters(ledger, ids, dl_ledger_spool_purge, FUNC_NAME);
 }
 #undef FUNC_NAME
 

@@ -340,9 +340,9 @@ typedef struct problems {
 } problems;
 
 /* Sets KEY from variable VAR when it is set; errors name VAR.  With P,
-   a value that cannot be used is reported there and left out: a list
-   (HEADERS, RESOURCE_ATTRIBUTES) is taken whole or not at all, from a
-   copy of the settings made before. */
+   a value that cannot be used is reported there and left out (the
+   setter changes nothing when it fails: a list is taken whole or not at
+   all). */
 static int
 set_from(dl_exporter_config *c, const char *key, const char *var, const char *value,
          problems *p, dl_error *err)
@@ -350,26 +350,14 @@ set_from(dl_exporter_config *c, const char *key, const char *var, const char *va
   if (!value)
     return DL_OK;
   dl_error local;
-  dl_exporter_config before;
-  if (p && dl_exporter_config_copy(&before, c, err))
-    return DL_ENOMEM;
   int rc = dl_exporter_config_set(c, key, value, &local);
-  if (rc && (!p || rc == DL_ENOMEM)) {
-    if (p)
-      dl_exporter_config_clear(&before);
-    return dl_fail(err, rc, "%s: %s", var, local.text);
-  }
-  if (!p)
+  if (!rc)
     return DL_OK;
-  if (rc) {
-    if (p->n < p->max)
-      dl_fail(&p->list[p->n], rc, "%s: %s", var, local.text);
-    p->n++;
-    dl_exporter_config_clear(c);
-    *c = before; /* the settings as they were before this variable */
-  } else {
-    dl_exporter_config_clear(&before);
-  }
+  if (!p || rc == DL_ENOMEM)
+    return dl_fail(err, rc, "%s: %s", var, local.text);
+  if (p->n < p->max)
+    dl_fail(&p->list[p->n], rc, "%s: %s", var, local.text);
+  p->n++;
   return DL_OK;
 }
 

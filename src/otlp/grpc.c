@@ -15,6 +15,7 @@
 
 #include "ingest/pb-wire.h"
 #include "net/excerpt.h"
+#include "util/base64.h"
 
 char *
 dl_grpc_url(const char *endpoint)
@@ -152,41 +153,6 @@ percent_decoded(const char *v, size_t len, char *out, size_t size)
   dl_http_excerpt(out, size, buf, n);
 }
 
-static int
-base64_value(int c)
-{
-  return c >= 'A' && c <= 'Z' ? c - 'A'
-         : c >= 'a' && c <= 'z' ? c - 'a' + 26
-         : c >= '0' && c <= '9' ? c - '0' + 52
-         : c == '+' || c == '-' ? 62 : c == '/' || c == '_' ? 63 : -1;
-}
-
-/* Base64 (padded or not, either alphabet) into OUT; -1 when invalid or
-   longer than SIZE. */
-static long
-base64_decode(const char *s, size_t len, uint8_t *out, size_t size)
-{
-  while (len && s[len - 1] == '=')
-    len--;
-  size_t n = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < len; i++) {
-    int v = base64_value((unsigned char) s[i]);
-    if (v < 0)
-      return -1;
-    acc = (acc << 6) | (uint32_t) v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (n == size)
-        return -1;
-      out[n++] = (uint8_t) (acc >> bits);
-    }
-  }
-  return (long) n;
-}
-
 /* google.protobuf.Duration {seconds = 1, nanos = 2} in milliseconds,
    clamped to a day (the longest wait any caller honours); -1 when it
    does not decode. */
@@ -312,7 +278,7 @@ dl_grpc_header(void *ctx, const char *line, size_t len)
     a->gzip = vlen == 4 && strncasecmp(v, "gzip", 4) == 0;
   } else if (NAMED("grpc-status-details-bin")) {
     uint8_t details[4096];
-    long n = base64_decode(v, vlen, details, sizeof details);
+    long n = dl_base64_decode(v, vlen, details, sizeof details);
     if (n >= 0)
       a->retry_delay_ms = status_details_delay(details, (size_t) n);
   }
