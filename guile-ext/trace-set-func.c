@@ -16,6 +16,48 @@
 
 static SCM trace_set_type;
 
+/* How users raise the limits, named in the errors that hit them: the
+   command line's option, the Scheme keyword, the environment variable
+   ((deploy-ledger traces) reads it). */
+#define TIMEOUT_OPTION "--timeout, #:timeout or DEPLOY_LEDGER_TIMEOUT"
+#define MAX_INPUT_OPTION "--max-input, #:max-bytes or DEPLOY_LEDGER_MAX_INPUT"
+
+static long long_or(SCM x, long dflt, int pos, const char *who);
+
+/* The size limit MAX (bytes, or #f for the default) into both the
+   decoder's and the HTTP client's options. */
+static void
+set_max_bytes(SCM max, dl_ingest_options *ing, dl_http_options *h, int pos, const char *who)
+{
+  ing->max_bytes_option = MAX_INPUT_OPTION;
+  if (h)
+    h->max_bytes_option = MAX_INPUT_OPTION;
+  if (scm_is_false(max))
+    return;
+  if (!scm_is_unsigned_integer(max, 1, SIZE_MAX))
+    scm_wrong_type_arg_msg(who, pos, max, "positive number of bytes or #f");
+  ing->max_bytes = scm_to_size_t(max);
+  if (h)
+    h->max_bytes = ing->max_bytes;
+}
+
+/* The total deadline TIMEOUT_MS (#f: the default) and RETRIES (#f: the
+   default) into H: every request of a fetch, probes, slices, retries
+   and pauses included, ends within the deadline. */
+static void
+set_deadline(SCM timeout_ms, SCM retries, dl_http_options *h, int pos, const char *who)
+{
+  h->deadline_option = TIMEOUT_OPTION;
+  long t = long_or(timeout_ms, 0, pos, who);
+  if (t > 0) {
+    h->total_ms = t;
+    h->deadline_ms = t;
+  } else {
+    h->total_ms = h->deadline_ms;
+  }
+  h->retries = (int) long_or(retries, h->retries, pos, who);
+}
+
 typedef struct shared {
   dl_trace_set *set;
   int refs; /* views using it; finalizers may run on another thread */
@@ -203,9 +245,10 @@ format_of(SCM format, const char *who)
                          "one of auto, otlp-protobuf, otlp-json, jaeger-json");
 }
 
-SCM_DEFINE(dl_scm_trace_set_load, "%trace-set-load", 4, 0, 0,
-           (SCM path, SCM lenient, SCM keep, SCM format),
-           "Load the file or directory PATH into a new trace set; return (set . stats).")
+SCM_DEFINE(dl_scm_trace_set_load, "%trace-set-load", 4, 1, 0,
+           (SCM path, SCM lenient, SCM keep, SCM format, SCM max_bytes),
+           "Load the file or directory PATH into a new trace set, at most MAX-BYTES "
+           "per file (#f: the default); return (set . stats).")
 #define FUNC_NAME s_dl_scm_trace_set_load
 {
   scm_dynwind_begin(0);
@@ -214,6 +257,7 @@ SCM_DEFINE(dl_scm_trace_set_load, "%trace-set-load", 4, 0, 0,
   dl_ingest_options_init(&opt);
   opt.lenient = scm_is_true(lenient);
   opt.format = format_of(format, FUNC_NAME);
+  set_max_bytes(SCM_UNBNDP(max_bytes) ? SCM_BOOL_F : max_bytes, &opt, NULL, SCM_ARG5, FUNC_NAME);
   pending_set pending;
   dl_trace_set *set = new_set(keep, &pending, FUNC_NAME);
   dl_ingest_stats st;
@@ -284,8 +328,8 @@ fetch(SCM opts, int tempo, const char *who)
     q.slice = dl_guile_to_ns(option(opts, "slice"), SCM_ARG1, who);
   q.max_slices = (size_t) long_or(option(opts, "max-slices"), (long) q.max_slices, SCM_ARG1, who);
   q.api = (int) long_or(option(opts, "api"), DL_JAEGER_API_AUTO, SCM_ARG1, who);
-  h.timeout_ms = long_or(option(opts, "timeout-ms"), h.timeout_ms, SCM_ARG1, who);
-  h.retries = (int) long_or(option(opts, "retries"), h.retries, SCM_ARG1, who);
+  set_deadline(option(opts, "timeout-ms"), option(opts, "retries"), &h, SCM_ARG1, who);
+  set_max_bytes(option(opts, "max-bytes"), &ing, &h, SCM_ARG1, who);
   h.backoff_ms = long_or(option(opts, "backoff-ms"), h.backoff_ms, SCM_ARG1, who);
   h.credentials = dl_guile_string_or_null(option(opts, "credentials"), SCM_ARG1, who);
   ing.lenient = scm_is_true(option(opts, "lenient"));
@@ -319,18 +363,48 @@ SCM_DEFINE(dl_scm_tempo_fetch, "%tempo-fetch", 1, 0, 0, (SCM opts),
 }
 #undef FUNC_NAME
 
+SCM_DEFINE(dl_scm_url_load, "%url-load", 1, 0, 0, (SCM opts),
+           "Load the trace document at the http(s) URL of the options alist OPTS (url "
+           "timeout-ms retries max-bytes credentials lenient keep format); return (set . stats).")
+#define FUNC_NAME s_dl_scm_url_load
+{
+  scm_dynwind_begin(0);
+  dl_http_options h;
+  dl_http_options_init(&h);
+  dl_ingest_options ing;
+  dl_ingest_options_init(&ing);
+  char *url = dl_guile_string(option(opts, "url"), SCM_ARG1, FUNC_NAME);
+  set_deadline(option(opts, "timeout-ms"), option(opts, "retries"), &h, SCM_ARG1, FUNC_NAME);
+  set_max_bytes(option(opts, "max-bytes"), &ing, &h, SCM_ARG1, FUNC_NAME);
+  h.credentials = dl_guile_string_or_null(option(opts, "credentials"), SCM_ARG1, FUNC_NAME);
+  ing.lenient = scm_is_true(option(opts, "lenient"));
+  ing.format = format_of(option(opts, "format"), FUNC_NAME);
+  pending_set pending;
+  dl_trace_set *set = new_set(option(opts, "keep"), &pending, FUNC_NAME);
+  dl_ingest_stats st;
+  dl_error err;
+  if (dl_load_url(set, url, &h, &ing, &st, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM obj = hand_over(&pending);
+  SCM result = scm_cons(obj, stats_alist(&st));
+  scm_dynwind_end();
+  return result;
+}
+#undef FUNC_NAME
+
 /* A backend's list of names, freed by an unwind handler. */
 DL_GUILE_OWNED_ARRAY(string_list, char **, dl_string_list_free)
 
-SCM_DEFINE(dl_scm_jaeger_services, "%jaeger-services", 3, 0, 0, (SCM url, SCM api, SCM timeout_ms),
-           "The services known to the Jaeger at URL, sorted.")
+SCM_DEFINE(dl_scm_jaeger_services, "%jaeger-services", 3, 1, 0,
+           (SCM url, SCM api, SCM timeout_ms, SCM retries),
+           "The services known to the Jaeger at URL, sorted, within TIMEOUT-MS in all.")
 #define FUNC_NAME s_dl_scm_jaeger_services
 {
   scm_dynwind_begin(0);
   char *u = dl_guile_string(url, SCM_ARG1, FUNC_NAME);
   dl_http_options h;
   dl_http_options_init(&h);
-  h.timeout_ms = long_or(timeout_ms, h.timeout_ms, SCM_ARG3, FUNC_NAME);
+  set_deadline(timeout_ms, SCM_UNBNDP(retries) ? SCM_BOOL_F : retries, &h, SCM_ARG3, FUNC_NAME);
   string_list names;
   dl_error err;
   if (dl_jaeger_services(u, (int) long_or(api, 0, SCM_ARG2, FUNC_NAME), &h, &names.items,

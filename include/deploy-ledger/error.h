@@ -39,7 +39,7 @@ typedef struct dl_error {
   long column;
   long offset;
   char source[160];
-  char text[320];
+  char text[640];
 } dl_error;
 
 /* A short, constant description of a status code ("invalid input"). */

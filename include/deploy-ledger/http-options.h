@@ -6,7 +6,14 @@
  * dropped or refused connections retried with exponential backoff and
  * jitter, or after the server's Retry-After (seconds or an HTTP date),
  * but never past the deadline; any other answer final; redirects followed
- * (at most 3) only when the request carries no credentials. */
+ * (at most 3) only when the request carries no credentials.
+ *
+ * Time is bounded three ways: each attempt (timeout_ms, and the low-speed
+ * limit: an attempt receiving less than low_speed_bytes a second for
+ * low_speed_s seconds is cut off, so a server trickling its answer cannot
+ * hold an attempt open), each request with its retries and pauses
+ * (deadline_ms), and, when total_ms is set, every request of one client
+ * together: a fetch of many slices, probes included, ends by then. */
 #ifndef DL_HTTP_OPTIONS_H
 #define DL_HTTP_OPTIONS_H
 
@@ -28,7 +35,18 @@ typedef struct dl_http_options {
   const char *credentials; /* environment prefix: PREFIX_TOKEN (bearer) or
                               PREFIX_USER and PREFIX_PASSWORD (basic); NULL: the
                               caller's default; "": none */
-  size_t max_bytes;        /* largest response body (default 1 GiB) */
+  long total_ms;           /* every request of the client together, from its
+                              creation (0, the default: no bound beyond
+                              deadline_ms per request) */
+  long low_speed_bytes;    /* an attempt slower than this many bytes a second ... */
+  long low_speed_s;        /* ... for this many seconds is cut off (defaults
+                              16 bytes and 15 s; 0 seconds: no such limit) */
+  size_t max_bytes;        /* largest response body, after decompression
+                              (default 1 GiB) */
+  const char *deadline_option; /* how a user raises the deadline, named in
+                                  errors (NULL: "the timeout") */
+  const char *max_bytes_option; /* how a user raises max_bytes, named in
+                                   errors (NULL: "max_bytes") */
   const char *ca_file;     /* TLS: CA bundle (NULL: the system's) */
   const char *client_certificate; /* TLS client certificate file (NULL: none) */
   const char *client_key;         /* its key file */

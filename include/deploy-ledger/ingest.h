@@ -29,12 +29,25 @@ typedef enum dl_trace_format {
 
 typedef struct dl_ingest_options {
   int format;       /* DL_FORMAT_*; AUTO by default */
-  int lenient;      /* keep partial results, skip bad spans and lines */
-  size_t max_bytes; /* largest input accepted after decompression;
-                       0: DL_INGEST_DEFAULT_MAX_BYTES */
+  int lenient;      /* keep partial results, skip bad spans, lines and
+                       files (a file that is not a regular one included) */
+  size_t max_bytes; /* largest input accepted, per file or answer, after
+                       decompression; 0: DL_INGEST_DEFAULT_MAX_BYTES */
+  const char *max_bytes_option; /* how a user raises max_bytes, named in the
+                                   error (NULL: "max_bytes"); borrowed */
 } dl_ingest_options;
 
-#define DL_INGEST_DEFAULT_MAX_BYTES ((size_t) 1 << 32)
+/* 512 MiB: a file this size decodes into about as much again, which a
+   small CI machine still holds; larger inputs need the limit raised. */
+#define DL_INGEST_DEFAULT_MAX_BYTES ((size_t) 512 << 20)
+
+/* gzip input that inflates to more than DL_GZIP_MAX_RATIO times the
+   compressed bytes read, once past DL_GZIP_RATIO_AFTER bytes of output,
+   is refused at once as a decompression bomb (trace data compresses
+   some 10 to 30 times); a genuine file that does must be decompressed
+   first. */
+#define DL_GZIP_MAX_RATIO 200
+#define DL_GZIP_RATIO_AFTER ((size_t) 1 << 20)
 
 typedef struct dl_ingest_stats {
   size_t spans;   /* rows added to the set */
@@ -60,7 +73,8 @@ int dl_detect_format(const void *data, size_t len);
 int dl_is_gzip(const void *data, size_t len);
 
 /* Inflates gzip DATA (one or more members) into *OUT (malloc'ed, to be
-   freed), refusing more than MAX bytes of output. */
+   freed), refusing more than MAX bytes of output and a ratio past
+   DL_GZIP_MAX_RATIO (DL_ERANGE, as soon as it is seen). */
 int dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
               const char *source, dl_error *err) DL_MUST_CHECK;
 
@@ -80,13 +94,19 @@ int dl_decode_jaeger_json(dl_trace_set *set, const void *data, size_t len, const
                           const dl_ingest_options *opt, dl_ingest_stats *stats,
                           dl_error *err) DL_MUST_CHECK;
 
-/* Reads a whole file into *OUT (malloc'ed), at most MAX bytes. */
+/* Reads a whole file into *OUT (malloc'ed), at most MAX bytes.  Only a
+   regular file is read: a FIFO, a device or a socket is refused (DL_EIO)
+   without blocking, since it is opened non-blocking and checked before
+   any read. */
 int dl_read_file(const char *path, size_t max, void **out, size_t *len, dl_error *err) DL_MUST_CHECK;
 
 /* Loads one file, or every trace file of a directory and its
    subdirectories (names ending in .json, .jsonl, .ndjson, .pb, .bin,
    .protobuf, .protobuf-bin or .otlp, each optionally followed by .gz; hidden entries
-   skipped; in name order).  A file named directly is always decoded. */
+   skipped; in name order).  A file named directly is always decoded.
+   Entries that are not regular files fail (lenient: are skipped and
+   counted); a directory reached again through a symbolic link (a loop)
+   fails, lenient or not. */
 int dl_load_path(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
                  dl_ingest_stats *stats, dl_error *err) DL_MUST_CHECK;
 

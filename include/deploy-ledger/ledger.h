@@ -1,10 +1,13 @@
-/* The ledger: an append-only history of deployments in one SQLite file.
+/* The ledger: an append-only history of deployments, in one SQLite file
+ * (one machine) or in a PostgreSQL database (a team: many runners).
  *
  * Rows are never updated or deleted: a deployment is inserted once, and
  * every status transition, attribute change and region or stage event is
  * appended to its history.  Its current state is derived from that history.
  * The export spool lives in the same database and is written in the same
- * transaction as the event that produced it. */
+ * transaction as the event that produced it.  Both storage backends behave
+ * the same through this interface; the path chooses one (see
+ * dl_ledger_open_flags). */
 #ifndef DL_LEDGER_H
 #define DL_LEDGER_H
 
@@ -15,7 +18,7 @@
 #include "error.h"
 
 /* The schema version this code writes; older files are migrated on open. */
-#define DL_LEDGER_SCHEMA_VERSION 3
+#define DL_LEDGER_SCHEMA_VERSION 4
 
 typedef struct dl_ledger dl_ledger;
 
@@ -47,8 +50,12 @@ int dl_ledger_open(const char *path, dl_ledger **out, dl_error *err) DL_MUST_CHE
 /* Closes the ledger; NULL is harmless. */
 void dl_ledger_close(dl_ledger *ledger);
 
-/* The file path (borrowed). */
+/* The file path, or the PostgreSQL URL without its password (borrowed):
+   what messages name the ledger by. */
 const char *dl_ledger_path(const dl_ledger *ledger);
+
+/* "sqlite" or "postgresql" (static). */
+const char *dl_ledger_backend_name(const dl_ledger *ledger);
 
 /* An encoded batch of spans to export, spooled with the event. */
 typedef struct dl_spool_item {
@@ -194,9 +201,26 @@ typedef struct dl_spool_entry {
 } dl_spool_entry;
 
 /* Pending items due at NOW (next attempt unset or <= NOW), oldest first,
-   at most LIMIT (0: all). */
+   at most LIMIT (0: all).  Only reads: see dl_ledger_spool_claim to send. */
 int dl_ledger_spool_pending(dl_ledger *ledger, size_t limit, int64_t now,
                             dl_spool_entry **out, size_t *n, dl_error *err) DL_MUST_CHECK;
+/* How long items claimed by dl_ledger_spool_claim stay out of other
+   flushers' reach: a flusher that dies before it acknowledges, reschedules
+   or dead-letters them leaves them to the others after this (ns). */
+#define DL_SPOOL_CLAIM_LEASE (600 * 1000000000LL)
+
+/* Claims the pending items due at NOW (of DEPLOYMENT_ID only, when not
+   NULL) that no other flusher holds, oldest first, in one transaction:
+   several flushers at once (processes or machines) each get different
+   items, so no span is sent twice.  The caller sends each item and then
+   acknowledges, reschedules (which releases the claim) or dead-letters
+   it, or releases it untried.  Lease: DL_SPOOL_CLAIM_LEASE from the
+   real time. */
+int dl_ledger_spool_claim(dl_ledger *ledger, const char *deployment_id, int64_t now,
+                          dl_spool_entry **out, size_t *n, dl_error *err) DL_MUST_CHECK;
+/* Gives claimed item ID back untried (a flush that ran out of time or
+   stopped at a collector that is down), due as it was. */
+int dl_ledger_spool_release(dl_ledger *ledger, int64_t id, dl_error *err) DL_MUST_CHECK;
 /* Every pending item, due or not, or (DEAD nonzero) every dead letter,
    oldest first. */
 int dl_ledger_spool_list(dl_ledger *ledger, int dead, dl_spool_entry **out, size_t *n,

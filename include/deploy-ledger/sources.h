@@ -42,6 +42,16 @@ typedef struct dl_trace_query {
 
 #define DL_FETCH_MAX_SLICES 500
 
+/* What a backend's small answers can legitimately hold; larger ones are
+   refused (DL_ERANGE) rather than parsed: a list of services (and the
+   probes that detect Jaeger's API) at most DL_SERVICES_MAX_BYTES and
+   DL_SERVICES_MAX_NAMES names, a Tempo search answer at most
+   DL_SEARCH_MAX_BYTES.  All are read with a streaming scanner, never as
+   a tree.  Trace answers are bounded by the ingest limit (max_bytes). */
+#define DL_SERVICES_MAX_BYTES ((size_t) 16 << 20)
+#define DL_SERVICES_MAX_NAMES 100000
+#define DL_SEARCH_MAX_BYTES ((size_t) 64 << 20)
+
 void dl_trace_query_init(dl_trace_query *q);
 
 typedef struct dl_fetch_stats {
@@ -70,6 +80,16 @@ int dl_jaeger_services(const char *url, int api, const dl_http_options *http, ch
 int dl_tempo_fetch(dl_trace_set *set, const dl_trace_query *q, const dl_http_options *http,
                    const dl_ingest_options *ingest, dl_fetch_stats *stats,
                    dl_error *err) DL_MUST_CHECK;
+
+/* Loads the trace document at URL (http or https; any format dl_decode
+   reads, gzip included) into SET, through the one HTTP client: its
+   timeouts, retries, deadline and body limit (HTTP->max_bytes, and
+   INGEST->max_bytes for the decoded document).  Credentials as
+   HTTP->credentials names them (none by default).  On failure SET is
+   left as it was.  HTTP, INGEST and STATS may be NULL. */
+int dl_load_url(dl_trace_set *set, const char *url, const dl_http_options *http,
+                const dl_ingest_options *ingest, dl_ingest_stats *stats,
+                dl_error *err) DL_MUST_CHECK;
 
 void dl_string_list_free(char **names, size_t n);
 

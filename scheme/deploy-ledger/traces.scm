@@ -7,6 +7,7 @@
   #:use-module (deploy-ledger core extension)
   #:use-module (deploy-ledger core errors)
   #:use-module (deploy-ledger core time)
+  #:use-module (deploy-ledger fetch-limits)
   #:export (trace-set?
             load-traces
             jaeger-traces
@@ -63,7 +64,11 @@ problem skipped in lenient mode, or #f); for a fetch, @code{traces},
      'invalid-input who
      (format #f "~a: #:keep must be a list of attribute keys (strings), got ~s" who keep))))
 
-(define* (load-traces path #:key lenient? (keep '()) (format 'auto))
+(define (url? path)
+  (or (string-prefix? "http://" path) (string-prefix? "https://" path)))
+
+(define* (load-traces path #:key lenient? (keep '()) (format 'auto) max-bytes
+                      timeout retries credentials)
   "Load the spans of PATH, a file or a directory, into a new trace set.
 The format of each file is detected from its content: OTLP protobuf
 (@code{ExportTraceServiceRequest} or @code{TracesData}), OTLP JSON (one
@@ -79,9 +84,29 @@ Malformed input raises a deploy-ledger error naming the file and the place
 counted in @code{(trace-set-stats set)}.  @code{#:keep} lists attribute keys
 (such as @code{\"http.route\"}) to keep as columns for filtering and
 grouping; @code{#:format} forces one of @code{otlp-protobuf},
-@code{otlp-json} or @code{jaeger-json}."
+@code{otlp-json} or @code{jaeger-json}.
+
+Only regular files are read: a FIFO, a device or a socket is an error
+(with @code{#:lenient? #t}, inside a directory, a skipped file), and so is
+a directory that links back to itself.  No file may hold more than
+@code{#:max-bytes} (a size such as @code{\"1GiB\"}; default
+@env{DEPLOY_LEDGER_MAX_INPUT}, else 512 MiB), before or after gzip, and
+gzip that inflates more than 200 times is refused as a bomb.
+
+PATH may also be an @code{http://} or @code{https://} URL of one trace
+document, fetched within @code{#:timeout} in all (default
+@env{DEPLOY_LEDGER_TIMEOUT}, else two minutes) with @code{#:retries}
+retries (default @env{DEPLOY_LEDGER_RETRIES}, else 3); credentials only
+from the variables starting with the prefix @code{#:credentials}."
   (check-keys 'load-traces keep)
-  (let ((result (%trace-set-load path lenient? keep format)))
+  (let ((result (if (url? path)
+                    (%url-load `((url . ,path) (keep . ,keep) (lenient . ,lenient?)
+                                 (format . ,format) (credentials . ,credentials)
+                                 (timeout-ms . ,(fetch-timeout-ms timeout 'load-traces))
+                                 (retries . ,(fetch-retries retries 'load-traces))
+                                 (max-bytes . ,(input-limit max-bytes 'load-traces))))
+                    (%trace-set-load path lenient? keep format
+                                     (input-limit max-bytes 'load-traces)))))
     (remember (car result) (cdr result))))
 
 (define (window who start end)
@@ -90,11 +115,6 @@ to now and START to an hour before END."
   (let* ((end (or (->ns end who) (current-time-ns)))
          (start (or (->ns start who) (- end (* 3600 1000000000)))))
     (values start end)))
-
-(define (milliseconds value who)
-  "The duration VALUE (see @code{duration->ns}) in whole milliseconds, or #f."
-  (let ((ns (duration->ns value who)))
-    (and ns (quotient ns 1000000))))
 
 (define (report who set verbose?)
   (when verbose?
@@ -107,7 +127,7 @@ to now and START to an hour before END."
 (define* (jaeger-traces #:key
                         (url (or (getenv "DEPLOY_LEDGER_JAEGER_URL") "http://localhost:16686"))
                         service operation start end (limit 1000)
-                        (api 'auto) (slice "1h") max-slices (timeout "30s") (retries 3)
+                        (api 'auto) (slice "1h") max-slices timeout retries max-bytes
                         credentials lenient? (keep '()) verbose?)
   "Fetch from Jaeger the traces of SERVICE between START and END (nanoseconds
 or RFC 3339 strings; by default the last hour) into a new trace set.
@@ -120,9 +140,19 @@ that hits the limit is split in two and asked again.  At most
 @code{#:max-slices} slices are asked in all (default 500, splits included):
 a longer window is refused before any request, and a slice that could
 only be split beyond that keeps what it got.  Traces met in two
-slices are kept once.  Requests time out after @code{#:timeout} and are
-retried @code{#:retries} times on 429, 502, 503, 504 and network errors,
-with exponential backoff (the HTTP client the exporter uses too).  Credentials come from the environment:
+slices are kept once.
+
+The whole fetch -- the API probes, every slice, retries and the pauses
+between them -- ends within @code{#:timeout} (a duration; default
+@env{DEPLOY_LEDGER_TIMEOUT}, else two minutes), each attempt within 30 s
+of it, and an attempt that receives less than 16 bytes a second for 15 s
+is cut off.  A request is retried @code{#:retries} times (default
+@env{DEPLOY_LEDGER_RETRIES}, else 3) on 429, 502, 503, 504 and network
+errors, with exponential backoff or after the server's Retry-After (the
+HTTP client the exporter uses too).  No
+answer may hold more than @code{#:max-bytes} (a size such as
+@code{\"1GiB\"}; default @env{DEPLOY_LEDGER_MAX_INPUT}, else 512 MiB)
+after decompression.  Credentials come from the environment:
 @code{DEPLOY_LEDGER_JAEGER_TOKEN} (bearer) or @code{DEPLOY_LEDGER_JAEGER_USER}
 and @code{DEPLOY_LEDGER_JAEGER_PASSWORD} (basic), or the variables starting
 with the prefix @code{#:credentials}; they are never printed.  The URL
@@ -142,22 +172,27 @@ defaults to @code{DEPLOY_LEDGER_JAEGER_URL}, else
                                    (else (raise-deploy-ledger-error
                                           'invalid-input 'jaeger-traces
                                           (format #f "jaeger-traces: #:api is v3, v1 or auto, not ~s" api)))))
-                     (timeout-ms . ,(milliseconds timeout 'jaeger-traces))
-                     (retries . ,retries) (credentials . ,credentials)
+                     (timeout-ms . ,(fetch-timeout-ms timeout 'jaeger-traces))
+                     (retries . ,(fetch-retries retries 'jaeger-traces))
+                     (max-bytes . ,(input-limit max-bytes 'jaeger-traces))
+                     (credentials . ,credentials)
                      (lenient . ,lenient?) (keep . ,keep)))))
       (report 'jaeger-traces (remember (car result) (cdr result)) verbose?))))
 
 (define* (jaeger-services #:key
                           (url (or (getenv "DEPLOY_LEDGER_JAEGER_URL") "http://localhost:16686"))
-                          (api 'auto) (timeout "30s"))
-  "The names of the services Jaeger at URL knows, sorted."
+                          (api 'auto) timeout retries)
+  "The names of the services Jaeger at URL knows, sorted; @code{#:timeout}
+and @code{#:retries} as for @code{jaeger-traces}.  An answer of more than
+16 MiB or 100,000 names is refused: no list of services is that long."
   (%jaeger-services url (case api ((v3) 3) ((v1) 1) (else #f))
-                    (milliseconds timeout 'jaeger-services)))
+                    (fetch-timeout-ms timeout 'jaeger-services)
+                    (fetch-retries retries 'jaeger-services)))
 
 (define* (tempo-traces #:key
                        (url (or (getenv "DEPLOY_LEDGER_TEMPO_URL") "http://localhost:3200"))
                        service operation query start end (limit 1000)
-                       (slice "1h") max-slices (timeout "30s") (retries 3)
+                       (slice "1h") max-slices timeout retries max-bytes
                        credentials lenient? (keep '()) verbose?)
   "Fetch from Grafana Tempo the traces matching a TraceQL query between START
 and END (nanoseconds or RFC 3339 strings; by default the last hour) into a
@@ -167,7 +202,9 @@ when @code{#:operation} is given).  Each slice of the window (@code{#:slice},
 default one hour) is searched through @code{/api/search} with at most
 @code{#:limit} results (a slice that hits the limit is split); each trace
 found is then read from @code{/api/traces/<id>} (OTLP protobuf or JSON).
-Timeouts, retries and credentials work as for @code{jaeger-traces}, with
+A search answer of more than 64 MiB is refused.  The deadline
+(@code{#:timeout}), retries, @code{#:max-bytes} and credentials work as
+for @code{jaeger-traces}, with
 the variables @code{DEPLOY_LEDGER_TEMPO_TOKEN}, @code{DEPLOY_LEDGER_TEMPO_USER},
 @code{DEPLOY_LEDGER_TEMPO_PASSWORD}; the URL defaults to
 @code{DEPLOY_LEDGER_TEMPO_URL}, else @code{http://localhost:3200}."
@@ -177,8 +214,10 @@ the variables @code{DEPLOY_LEDGER_TEMPO_TOKEN}, @code{DEPLOY_LEDGER_TEMPO_USER},
                    `((url . ,url) (service . ,service) (operation . ,operation)
                      (traceql . ,query) (start . ,start) (end . ,end) (limit . ,limit)
                      (slice . ,(duration->ns slice 'tempo-traces)) (max-slices . ,max-slices)
-                     (timeout-ms . ,(milliseconds timeout 'tempo-traces))
-                     (retries . ,retries) (credentials . ,credentials)
+                     (timeout-ms . ,(fetch-timeout-ms timeout 'tempo-traces))
+                     (retries . ,(fetch-retries retries 'tempo-traces))
+                     (max-bytes . ,(input-limit max-bytes 'tempo-traces))
+                     (credentials . ,credentials)
                      (lenient . ,lenient?) (keep . ,keep)))))
       (report 'tempo-traces (remember (car result) (cdr result)) verbose?))))
 

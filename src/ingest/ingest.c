@@ -137,9 +137,16 @@ unknown_reason(const uint8_t *p, size_t len)
   return "not OTLP protobuf, OTLP JSON or Jaeger JSON";
 }
 
-int
-dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
-          const char *source, dl_error *err)
+/* How a user raises the limit, for the messages. */
+static const char *
+max_option(const dl_ingest_options *opt)
+{
+  return opt && opt->max_bytes_option ? opt->max_bytes_option : "max_bytes";
+}
+
+static int
+gunzip(const void *data, size_t len, size_t max, const char *hint, void **out, size_t *out_len,
+       const char *source, dl_error *err)
 {
   *out = NULL;
   *out_len = 0;
@@ -149,7 +156,11 @@ dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
   memset(&zs, 0, sizeof zs);
   if (inflateInit2(&zs, 15 + 16) != Z_OK)
     return dl_fail(err, DL_ENOMEM, "%s: cannot start gzip decompression", source);
+  /* Start small: the ratio check below must see a bomb before a first
+     large buffer is filled. */
   size_t cap = len * 4 > 65536 ? len * 4 : 65536;
+  if (cap > DL_GZIP_RATIO_AFTER * 4)
+    cap = DL_GZIP_RATIO_AFTER * 4;
   if (cap > max + 1)
     cap = max + 1;
   unsigned char *buf = malloc(cap);
@@ -163,7 +174,8 @@ dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
   for (;;) {
     if (used == cap) {
       if (cap > max) {
-        rc = dl_fail(err, DL_ERANGE, "%s: decompresses to more than %zu bytes", source, max);
+        rc = dl_fail(err, DL_ERANGE, "%s: decompresses to more than %zu bytes, the limit "
+                     "(raise it with %s)", source, max, hint);
         break;
       }
       size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -185,6 +197,13 @@ dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
     in += in_chunk - zs.avail_in;
     in_left -= in_chunk - zs.avail_in;
     used += out_chunk - zs.avail_out;
+    /* A bomb is refused at its start, not once it filled the limit. */
+    if (used > DL_GZIP_RATIO_AFTER && used / DL_GZIP_MAX_RATIO > len - in_left) {
+      rc = dl_fail(err, DL_ERANGE, "%s: refused: %zu compressed bytes inflate to %zu, more "
+                   "than %d times as many (a decompression bomb?); if the file is genuine, "
+                   "decompress it first", source, len - in_left, used, DL_GZIP_MAX_RATIO);
+      break;
+    }
     if (z == Z_STREAM_END) {
       /* Another member may follow (concatenated gzip files). */
       if (in_left >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
@@ -223,6 +242,13 @@ dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
 }
 
 int
+dl_gunzip(const void *data, size_t len, size_t max, void **out, size_t *out_len,
+          const char *source, dl_error *err)
+{
+  return gunzip(data, len, max, "max_bytes", out, out_len, source, err);
+}
+
+int
 dl_decode(dl_trace_set *set, const void *data, size_t len, const char *source,
           const dl_ingest_options *opt, dl_ingest_stats *stats, dl_error *err)
 {
@@ -237,13 +263,14 @@ dl_decode(dl_trace_set *set, const void *data, size_t len, const char *source,
   void *plain = NULL;
   if (dl_is_gzip(data, len)) {
     size_t plain_len;
-    int rc = dl_gunzip(data, len, max, &plain, &plain_len, source, err);
+    int rc = gunzip(data, len, max, max_option(opt), &plain, &plain_len, source, err);
     if (rc)
       return rc;
     data = plain;
     len = plain_len;
   } else if (len > max) {
-    return dl_fail(err, DL_ERANGE, "%s: %zu bytes is more than the limit of %zu", source, len, max);
+    return dl_fail(err, DL_ERANGE, "%s: %zu bytes is more than the limit of %zu (raise it with "
+                   "%s)", source, len, max, max_option(opt));
   }
   int format = opt->format ? opt->format : dl_detect_format(data, len);
   int rc;
@@ -266,25 +293,44 @@ dl_decode(dl_trace_set *set, const void *data, size_t len, const char *source,
   return rc;
 }
 
-int
-dl_read_file(const char *path, size_t max, void **out, size_t *len, dl_error *err)
+/* Reads the regular file PATH, at most MAX bytes (HINT: how to raise it). */
+static int
+read_file(const char *path, size_t max, const char *hint, void **out, size_t *len, dl_error *err)
 {
   *out = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* Non-blocking: opening a FIFO must not wait for a writer.  The type
+     is checked on the descriptor, so nothing can swap the file between
+     the check and the read. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
     return dl_fail(err, errno == ENOENT ? DL_ENOTFOUND : DL_EIO, "cannot open %s: %s", path,
                    strerror(errno));
   struct stat st;
-  size_t cap = 65536;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    if ((uint64_t) st.st_size > max) {
-      close(fd);
-      return dl_fail(err, DL_ERANGE, "%s: %lld bytes is more than the limit of %zu", path,
-                     (long long) st.st_size, max);
-    }
-    cap = (size_t) st.st_size + 1;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return dl_fail(err, DL_EIO, "cannot read %s: %s", path, strerror(e));
   }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return dl_fail(err, DL_EIO, "%s is %s, not a regular file: only regular files (or gzip of "
+                   "them) are read as traces", path,
+                   S_ISFIFO(st.st_mode)  ? "a FIFO"
+                   : S_ISCHR(st.st_mode) ? "a character device"
+                   : S_ISBLK(st.st_mode) ? "a block device"
+                   : S_ISSOCK(st.st_mode) ? "a socket"
+                   : S_ISDIR(st.st_mode) ? "a directory"
+                                         : "something else");
+  }
+  if ((uint64_t) st.st_size > max) {
+    close(fd);
+    return dl_fail(err, DL_ERANGE, "%s: %lld bytes is more than the limit of %zu (raise it "
+                   "with %s)", path, (long long) st.st_size, max, hint);
+  }
+  /* The size known, one allocation; a file growing meanwhile is cut at
+     the limit below. */
+  size_t cap = (size_t) st.st_size + 1;
   char *buf = malloc(cap);
   if (!buf) {
     close(fd);
@@ -296,16 +342,18 @@ dl_read_file(const char *path, size_t max, void **out, size_t *len, dl_error *er
       if (cap > max) {
         free(buf);
         close(fd);
-        return dl_fail(err, DL_ERANGE, "%s is more than the limit of %zu bytes", path, max);
+        return dl_fail(err, DL_ERANGE, "%s is more than the limit of %zu bytes (raise it "
+                       "with %s)", path, max, hint);
       }
-      char *nb = realloc(buf, cap * 2);
+      size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+      char *nb = realloc(buf, ncap);
       if (!nb) {
         free(buf);
         close(fd);
         return dl_fail(err, DL_ENOMEM, "out of memory reading %s", path);
       }
       buf = nb;
-      cap *= 2;
+      cap = ncap;
     }
     ssize_t got = read(fd, buf + used, cap - used);
     if (got < 0) {
@@ -323,11 +371,18 @@ dl_read_file(const char *path, size_t max, void **out, size_t *len, dl_error *er
   close(fd);
   if (used > max) {
     free(buf);
-    return dl_fail(err, DL_ERANGE, "%s is more than the limit of %zu bytes", path, max);
+    return dl_fail(err, DL_ERANGE, "%s is more than the limit of %zu bytes (raise it with %s)",
+                   path, max, hint);
   }
   *out = buf;
   *len = used;
   return DL_OK;
+}
+
+int
+dl_read_file(const char *path, size_t max, void **out, size_t *len, dl_error *err)
+{
+  return read_file(path, max, "max_bytes", out, len, err);
 }
 
 static int
@@ -339,7 +394,7 @@ load_file(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
   size_t len;
   /* A compressed file may be read whole even if it inflates past MAX;
      dl_gunzip applies the limit to the output. */
-  int rc = dl_read_file(path, max, &data, &len, err);
+  int rc = read_file(path, max, max_option(opt), &data, &len, err);
   if (rc)
     return rc;
   rc = dl_decode(set, data, len, path, opt, stats, err);
@@ -371,15 +426,37 @@ compare_names(const void *a, const void *b)
   return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* The directories being walked, from the one being read up to the top:
+   a directory met again below itself came through a symbolic link loop. */
+typedef struct dir_chain {
+  dev_t dev;
+  ino_t ino;
+  const char *path;
+  const struct dir_chain *up;
+} dir_chain;
+
 static int
 load_dir(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
-         dl_ingest_stats *stats, dl_error *err, int depth)
+         dl_ingest_stats *stats, dl_error *err, const dir_chain *up, int depth)
 {
   if (depth > 32)
-    return dl_fail(err, DL_EINVAL, "%s: directories nested too deeply", path);
+    return dl_fail(err, DL_EIO, "%s: directories nested more than 32 deep", path);
   DIR *dir = opendir(path);
   if (!dir)
     return dl_fail(err, DL_EIO, "cannot open directory %s: %s", path, strerror(errno));
+  struct stat dst;
+  if (fstat(dirfd(dir), &dst) != 0) {
+    int e = errno;
+    closedir(dir);
+    return dl_fail(err, DL_EIO, "cannot read directory %s: %s", path, strerror(e));
+  }
+  for (const dir_chain *c = up; c; c = c->up)
+    if (c->dev == dst.st_dev && c->ino == dst.st_ino) {
+      closedir(dir);
+      return dl_fail(err, DL_EIO, "%s is %s again: a symbolic link loop; remove the link or "
+                     "name a directory without one", path, c->path);
+    }
+  dir_chain here = {dst.st_dev, dst.st_ino, path, up};
   char **names = NULL;
   size_t n = 0, cap = 0;
   int rc = DL_OK;
@@ -416,7 +493,7 @@ load_dir(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
     snprintf(full, plen, "%s/%s", path, names[i]);
     struct stat st;
     if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
-      rc = load_dir(set, full, opt, stats, err, depth + 1);
+      rc = load_dir(set, full, opt, stats, err, &here, depth + 1);
     else if (trace_file_name(names[i])) {
       rc = load_file(set, full, opt, stats, err);
       if (rc && opt->lenient && rc != DL_ENOMEM) {
@@ -455,7 +532,7 @@ dl_load_path(dl_trace_set *set, const char *path, const dl_ingest_options *opt,
   if (!S_ISDIR(st.st_mode))
     return load_file(set, path, opt, stats, err);
   size_t base = dl_trace_set_count(set);
-  int rc = load_dir(set, path, opt, stats, err, 0);
+  int rc = load_dir(set, path, opt, stats, err, NULL, 0);
   /* A directory loads whole or not at all (unless lenient). */
   if (rc)
     dl_trace_set_truncate(set, base);

@@ -1,6 +1,6 @@
 /* DORA figures from the ledger: deployment frequency, change failure rate,
    time to restore and lead time for changes. */
-#include "ledger/sqlite.h"
+#include "ledger/backend.h"
 #include "util/grow.h"
 
 #include <stdlib.h>
@@ -96,7 +96,7 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
     since = until - 30 * 86400000000000LL;
   if (since >= until)
     return dl_fail(err, DL_EINVAL, "the DORA period must end after it starts");
-  sqlite3_stmt *stmt;
+  dl_stmt *stmt;
   int rc = dl_ledger_prepare(
     ledger,
     "SELECT service, environment, started_ns, commit_ns,"
@@ -112,21 +112,22 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
     &stmt, err);
   if (rc)
     return rc;
-  sqlite3_bind_int64(stmt, 1, since);
-  sqlite3_bind_int64(stmt, 2, until);
-  dl_sqlite_bind_text(stmt, 3, service);
-  dl_sqlite_bind_text(stmt, 4, environment);
+  dl_stmt_int64_bind(stmt, 1, since);
+  dl_stmt_int64_bind(stmt, 2, until);
+  dl_stmt_text_bind(stmt, 3, service);
+  dl_stmt_text_bind(stmt, 4, environment);
 
   dl_dora *figures = NULL;
   size_t count = 0, cap_f = 0, nrows = 0, cap_r = 0, cap_s = 0;
   row *rows = NULL;
   int64_t *scratch = NULL;
   char *group_service = NULL, *group_env = NULL;
-  int step;
+  int step = 0;
   for (;;) {
-    step = sqlite3_step(stmt);
-    const char *s = step == SQLITE_ROW ? (const char *) sqlite3_column_text(stmt, 0) : NULL;
-    const char *e = step == SQLITE_ROW ? (const char *) sqlite3_column_text(stmt, 1) : NULL;
+    if ((rc = dl_stmt_step(stmt, &step, err)))
+      break;
+    const char *s = step ? dl_stmt_text(stmt, 0) : NULL;
+    const char *e = step ? dl_stmt_text(stmt, 1) : NULL;
     int new_group = !group_service || !s || strcmp(s, group_service) || strcmp(e, group_env);
     if (new_group && group_service) { /* close the previous group */
       if (dl_grow(&figures, &cap_f, count, sizeof *figures, 8)) {
@@ -143,7 +144,7 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
       compute(f, rows, nrows, scratch);
       nrows = 0;
     }
-    if (step != SQLITE_ROW)
+    if (!step)
       break;
     if (new_group) {
       group_service = strdup(s);
@@ -159,18 +160,16 @@ dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environment, 
       break;
     }
     row *r = &rows[nrows++];
-    r->started = sqlite3_column_int64(stmt, 2);
-    r->commit_at = dl_sqlite_time(stmt, 3);
-    if (dl_deploy_status_parse((const char *) sqlite3_column_text(stmt, 4), &r->status, err)) {
+    r->started = dl_stmt_int64(stmt, 2);
+    r->commit_at = dl_stmt_time(stmt, 3);
+    if (dl_deploy_status_parse(dl_stmt_text(stmt, 4), &r->status, err)) {
       rc = DL_ESTORAGE;
       break;
     }
-    r->status_at = sqlite3_column_int64(stmt, 5);
-    r->completed = dl_sqlite_time(stmt, 6);
+    r->status_at = dl_stmt_int64(stmt, 5);
+    r->completed = dl_stmt_time(stmt, 6);
   }
-  if (!rc && step != SQLITE_DONE)
-    rc = dl_ledger_fail(ledger, step, "compute DORA figures", err);
-  sqlite3_finalize(stmt);
+  dl_stmt_finalize(stmt);
   free(rows);
   free(scratch);
   free(group_service);

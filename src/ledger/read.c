@@ -1,5 +1,5 @@
 /* Reading the ledger: current state derived from history, queries, history. */
-#include "ledger/sqlite.h"
+#include "ledger/backend.h"
 #include "util/grow.h"
 
 #include <stdio.h>
@@ -24,26 +24,26 @@ enum { COL_ID, COL_SERVICE, COL_VERSION, COL_PREVIOUS, COL_TYPE, COL_ENV, COL_RE
 /* Builds a deployment from a row of DEPLOYMENT_COLUMNS; its status and
    completion come from the history afterwards. */
 static int
-row_to_deployment(sqlite3_stmt *row, dl_deployment **out, dl_error *err)
+row_to_deployment(dl_stmt *row, dl_deployment **out, dl_error *err)
 {
   dl_deployment *d = dl_deployment_new();
   if (!d)
     return dl_fail(err, DL_ENOMEM, "out of memory");
-  d->id = dl_sqlite_strdup(row, COL_ID);
-  d->service = dl_sqlite_strdup(row, COL_SERVICE);
-  d->version = dl_sqlite_strdup(row, COL_VERSION);
-  d->previous_version = dl_sqlite_strdup(row, COL_PREVIOUS);
-  d->environment = dl_sqlite_strdup(row, COL_ENV);
-  d->actor = dl_sqlite_strdup(row, COL_ACTOR);
-  d->commit = dl_sqlite_strdup(row, COL_COMMIT);
-  d->started = dl_sqlite_time(row, COL_STARTED);
-  d->commit_time = dl_sqlite_time(row, COL_COMMIT_NS);
+  d->id = dl_stmt_strdup(row, COL_ID);
+  d->service = dl_stmt_strdup(row, COL_SERVICE);
+  d->version = dl_stmt_strdup(row, COL_VERSION);
+  d->previous_version = dl_stmt_strdup(row, COL_PREVIOUS);
+  d->environment = dl_stmt_strdup(row, COL_ENV);
+  d->actor = dl_stmt_strdup(row, COL_ACTOR);
+  d->commit = dl_stmt_strdup(row, COL_COMMIT);
+  d->started = dl_stmt_time(row, COL_STARTED);
+  d->commit_time = dl_stmt_time(row, COL_COMMIT_NS);
   int rc = DL_OK;
   if (!d->id || !d->service || !d->version || !d->environment)
     rc = dl_fail(err, DL_ENOMEM, "out of memory");
   if (!rc)
-    rc = dl_deploy_type_parse((const char *) sqlite3_column_text(row, COL_TYPE), &d->type, err);
-  const char *regions = (const char *) sqlite3_column_text(row, COL_REGIONS);
+    rc = dl_deploy_type_parse(dl_stmt_text(row, COL_TYPE), &d->type, err);
+  const char *regions = dl_stmt_text(row, COL_REGIONS);
   while (!rc && regions && *regions) {
     const char *nl = strchr(regions, '\n');
     size_t len = nl ? (size_t) (nl - regions) : strlen(regions);
@@ -53,14 +53,14 @@ row_to_deployment(sqlite3_stmt *row, dl_deployment **out, dl_error *err)
     free(r);
     regions = nl ? nl + 1 : regions + len;
   }
-  const char *tid = (const char *) sqlite3_column_text(row, COL_TRACE_ID);
-  const char *sid = (const char *) sqlite3_column_text(row, COL_SPAN_ID);
-  const char *parent = (const char *) sqlite3_column_text(row, COL_PARENT);
-  const char *state = (const char *) sqlite3_column_text(row, COL_TRACESTATE);
+  const char *tid = dl_stmt_text(row, COL_TRACE_ID);
+  const char *sid = dl_stmt_text(row, COL_SPAN_ID);
+  const char *parent = dl_stmt_text(row, COL_PARENT);
+  const char *state = dl_stmt_text(row, COL_TRACESTATE);
   /* A context that no longer checks (written by hand into the database,
      say) reads as none rather than failing the whole query. */
   if (!rc && tid && sid
-      && dl_trace_context_from_parts(tid, sid, sqlite3_column_int(row, COL_FLAGS), state,
+      && dl_trace_context_from_parts(tid, sid, dl_stmt_int(row, COL_FLAGS), state,
                                      &d->context, NULL) == DL_OK) {
     d->has_context = 1;
     if (parent && strlen(parent) == 16
@@ -78,10 +78,10 @@ row_to_deployment(sqlite3_stmt *row, dl_deployment **out, dl_error *err)
 /* Applies one history row (deployment_id, kind, status, at_ns, key, value)
    to D. */
 static int
-apply_history(dl_deployment *d, sqlite3_stmt *h, dl_error *err)
+apply_history(dl_deployment *d, dl_stmt *h, dl_error *err)
 {
-  const char *kind = (const char *) sqlite3_column_text(h, 1);
-  const char *status = (const char *) sqlite3_column_text(h, 2);
+  const char *kind = dl_stmt_text(h, 1);
+  const char *status = dl_stmt_text(h, 2);
   if (!kind)
     return DL_OK;
   if (strcmp(kind, "created") == 0 || strcmp(kind, "status") == 0) {
@@ -90,10 +90,10 @@ apply_history(dl_deployment *d, sqlite3_stmt *h, dl_error *err)
       return DL_ESTORAGE;
     d->status = s;
     if (dl_deploy_status_is_final(s) && d->completed == DL_TIME_NONE)
-      d->completed = sqlite3_column_int64(h, 3);
+      d->completed = dl_stmt_int64(h, 3);
   } else if (strcmp(kind, "attribute") == 0) {
-    const char *k = (const char *) sqlite3_column_text(h, 4);
-    const char *v = (const char *) sqlite3_column_text(h, 5);
+    const char *k = dl_stmt_text(h, 4);
+    const char *v = dl_stmt_text(h, 5);
     if (k && v && dl_deployment_set_attribute(d, k, v))
       return dl_fail(err, DL_ENOMEM, "out of memory reading attributes");
   }
@@ -103,11 +103,11 @@ apply_history(dl_deployment *d, sqlite3_stmt *h, dl_error *err)
 /* Deployments whose rows match WHERE (over `d', with bindings set by
    BIND), in id order, with their state from history. */
 static int
-load_where(dl_ledger *ledger, const char *where, void (*bind)(sqlite3_stmt *, const void *),
+load_where(dl_ledger *ledger, const char *where, void (*bind)(dl_stmt *, const void *),
            const void *arg, dl_deployment ***out, size_t *n, dl_error *err)
 {
   char sql[2048];
-  sqlite3_stmt *rows, *history;
+  dl_stmt *rows, *history;
   snprintf(sql, sizeof sql, "SELECT " DEPLOYMENT_COLUMNS " FROM deployments d WHERE %s ORDER BY d.id",
            where);
   int rc = dl_ledger_prepare(ledger, sql, &rows, err);
@@ -118,15 +118,15 @@ load_where(dl_ledger *ledger, const char *where, void (*bind)(sqlite3_stmt *, co
            " WHERE deployment_id IN (SELECT d.id FROM deployments d WHERE %s)"
            " ORDER BY deployment_id, seq", where);
   if ((rc = dl_ledger_prepare(ledger, sql, &history, err))) {
-    sqlite3_finalize(rows);
+    dl_stmt_finalize(rows);
     return rc;
   }
   bind(rows, arg);
   bind(history, arg);
   dl_deployment **list = NULL;
   size_t count = 0, cap = 0;
-  int step;
-  while (!rc && (step = sqlite3_step(rows)) == SQLITE_ROW) {
+  int row = 0;
+  while (!rc && !(rc = dl_stmt_step(rows, &row, err)) && row) {
     if (dl_grow(&list, &cap, count, sizeof *list, 64)) {
       rc = dl_fail(err, DL_ENOMEM, "out of memory listing deployments");
       break;
@@ -135,21 +135,18 @@ load_where(dl_ledger *ledger, const char *where, void (*bind)(sqlite3_stmt *, co
     if (!rc)
       count++;
   }
-  if (!rc && step != SQLITE_DONE)
-    rc = dl_ledger_fail(ledger, step, "list deployments", err);
-  /* SQLite's order of text is byte order, as strcmp's. */
+  /* Both databases order the ids by their bytes, as strcmp does (the
+     PostgreSQL schema gives them the "C" collation). */
   size_t i = 0;
-  while (!rc && (step = sqlite3_step(history)) == SQLITE_ROW) {
-    const char *id = (const char *) sqlite3_column_text(history, 0);
+  while (!rc && !(rc = dl_stmt_step(history, &row, err)) && row) {
+    const char *id = dl_stmt_text(history, 0);
     while (i < count && strcmp(list[i]->id, id) < 0)
       i++;
     if (i < count && strcmp(list[i]->id, id) == 0)
       rc = apply_history(list[i], history, err);
   }
-  if (!rc && step != SQLITE_DONE)
-    rc = dl_ledger_fail(ledger, step, "read history", err);
-  sqlite3_finalize(rows);
-  sqlite3_finalize(history);
+  dl_stmt_finalize(rows);
+  dl_stmt_finalize(history);
   if (rc) {
     dl_deployment_list_free(list, count);
     return rc;
@@ -159,11 +156,27 @@ load_where(dl_ledger *ledger, const char *where, void (*bind)(sqlite3_stmt *, co
   return DL_OK;
 }
 
+/* Binds a prefix (?1), its length (?2) and the smallest string after
+   every string it begins (?3: its last byte one higher), so that both
+   databases find the ids of a prefix through the primary key's index. */
 static void
-bind_prefix(sqlite3_stmt *stmt, const void *arg)
+bind_prefix(dl_stmt *stmt, const void *arg)
 {
-  sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
-  sqlite3_bind_int(stmt, 2, (int) strlen(arg));
+  const char *prefix = arg;
+  size_t len = strlen(prefix);
+  char after[128];
+  while (len > 0 && (unsigned char) prefix[len - 1] == 0xff)
+    len--;
+  if (len > 0 && len < sizeof after) {
+    memcpy(after, prefix, len);
+    after[len - 1] = (char) ((unsigned char) after[len - 1] + 1);
+    after[len] = '\0';
+  } else {
+    snprintf(after, sizeof after, "\x7f\x7f\x7f\x7f"); /* past any id of printable ASCII */
+  }
+  dl_stmt_text_bind(stmt, 1, prefix);
+  dl_stmt_int_bind(stmt, 2, (int) strlen(prefix));
+  dl_stmt_text_bind(stmt, 3, len > 0 && len < sizeof after ? after : NULL);
 }
 
 int
@@ -174,7 +187,9 @@ dl_ledger_find(dl_ledger *ledger, const char *id, dl_deployment **out, dl_error 
     return dl_fail(err, DL_EINVAL, "empty deployment id");
   dl_deployment **list;
   size_t n;
-  int rc = load_where(ledger, "substr(d.id, 1, ?2) = ?1", bind_prefix, id, &list, &n, err);
+  int rc = load_where(ledger,
+                      "d.id >= ?1 AND (?3 IS NULL OR d.id < ?3) AND substr(d.id, 1, ?2) = ?1",
+                      bind_prefix, id, &list, &n, err);
   if (rc)
     return rc;
   if (n == 0)
@@ -210,13 +225,15 @@ dl_deployment_list_free(dl_deployment **list, size_t n)
 }
 
 static void
-bind_query(sqlite3_stmt *stmt, const void *arg)
+bind_query(dl_stmt *stmt, const void *arg)
 {
   const dl_query *q = arg;
-  dl_sqlite_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":service"), q->service);
-  dl_sqlite_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":environment"), q->environment);
-  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":since"), q->since);
-  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":until"), q->until);
+  /* Every parameter is bound (the numbering is fixed); those the WHERE
+     clause does not use are ignored. */
+  dl_stmt_text_bind(stmt, 1, q->service);
+  dl_stmt_text_bind(stmt, 2, q->environment);
+  dl_stmt_int64_bind(stmt, 3, q->since);
+  dl_stmt_int64_bind(stmt, 4, q->until);
 }
 
 /* Newest first; ties by id, newest id first. */
@@ -234,16 +251,16 @@ dl_ledger_query(dl_ledger *ledger, const dl_query *q, dl_deployment ***out, size
                 dl_error *err)
 {
   char where[1024];
-  size_t len = (size_t) snprintf(where, sizeof where, "1");
+  size_t len = (size_t) snprintf(where, sizeof where, "1 = 1");
 #define ADD(text) len += (size_t) snprintf(where + len, sizeof where - len, "%s", text)
   if (q->service)
-    ADD(" AND d.service = :service");
+    ADD(" AND d.service = ?1");
   if (q->environment)
-    ADD(" AND d.environment = :environment");
+    ADD(" AND d.environment = ?2");
   if (q->since != DL_TIME_NONE)
-    ADD(" AND d.started_ns >= :since");
+    ADD(" AND d.started_ns >= ?3");
   if (q->until != DL_TIME_NONE)
-    ADD(" AND d.started_ns < :until");
+    ADD(" AND d.started_ns < ?4");
   if (q->latest)
     ADD(" AND d.id = (SELECT d2.id FROM deployments d2 WHERE d2.service = d.service"
         " AND d2.environment = d.environment ORDER BY d2.started_ns DESC, d2.id DESC LIMIT 1)");
@@ -305,44 +322,42 @@ dl_ledger_history(dl_ledger *ledger, const char *id, dl_history_entry **out, siz
   int rc = dl_ledger_find(ledger, id, &d, err);
   if (rc)
     return rc;
-  sqlite3_stmt *stmt;
+  dl_stmt *stmt;
   rc = dl_ledger_prepare(ledger,
                          "SELECT seq, at_ns, kind, status, actor, reason, key, value FROM history"
-                         " WHERE deployment_id = ? ORDER BY seq",
+                         " WHERE deployment_id = ?1 ORDER BY seq",
                          &stmt, err);
   if (rc) {
     dl_deployment_free(d);
     return rc;
   }
-  sqlite3_bind_text(stmt, 1, d->id, -1, SQLITE_STATIC);
+  dl_stmt_text_bind(stmt, 1, d->id);
   dl_history_entry *list = NULL;
   size_t count = 0, cap = 0;
-  int step;
-  while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+  int row = 0;
+  while (!rc && !(rc = dl_stmt_step(stmt, &row, err)) && row) {
     if (dl_grow(&list, &cap, count, sizeof *list, 16)) {
       rc = dl_fail(err, DL_ENOMEM, "out of memory reading history");
       break;
     }
     dl_history_entry *e = &list[count++];
     memset(e, 0, sizeof *e);
-    e->seq = sqlite3_column_int64(stmt, 0);
-    e->at = sqlite3_column_int64(stmt, 1);
-    const char *kind = (const char *) sqlite3_column_text(stmt, 2);
+    e->seq = dl_stmt_int64(stmt, 0);
+    e->at = dl_stmt_int64(stmt, 1);
+    const char *kind = dl_stmt_text(stmt, 2);
     e->kind = DL_HISTORY_CREATED;
     for (int k = 0; k < 4; k++)
       if (kind && strcmp(kind, dl_history_kind_name(k)) == 0)
         e->kind = k;
     dl_deploy_status s;
-    const char *status = (const char *) sqlite3_column_text(stmt, 3);
+    const char *status = dl_stmt_text(stmt, 3);
     e->status = status && dl_deploy_status_parse(status, &s, NULL) == DL_OK ? (int) s : -1;
-    e->actor = dl_sqlite_strdup(stmt, 4);
-    e->reason = dl_sqlite_strdup(stmt, 5);
-    e->key = dl_sqlite_strdup(stmt, 6);
-    e->value = dl_sqlite_strdup(stmt, 7);
+    e->actor = dl_stmt_strdup(stmt, 4);
+    e->reason = dl_stmt_strdup(stmt, 5);
+    e->key = dl_stmt_strdup(stmt, 6);
+    e->value = dl_stmt_strdup(stmt, 7);
   }
-  if (!rc && step != SQLITE_DONE)
-    rc = dl_ledger_fail(ledger, step, "read history", err);
-  sqlite3_finalize(stmt);
+  dl_stmt_finalize(stmt);
   dl_deployment_free(d);
   if (rc) {
     dl_history_free(list, count);
@@ -364,25 +379,24 @@ dl_ledger_last_succeeded_version(dl_ledger *ledger, const char *service,
   /* The status of a deployment is that of its latest created or status
      entry; the index on (service, environment, started_ns) walks the
      candidates newest first. */
-  sqlite3_stmt *stmt;
+  dl_stmt *stmt;
   int rc = dl_ledger_prepare(
     ledger,
     "SELECT d.version FROM deployments d"
-    " WHERE d.service = ? AND d.environment = ? AND d.started_ns < ?"
+    " WHERE d.service = ?1 AND d.environment = ?2 AND d.started_ns < ?3"
     " AND (SELECT h.status FROM history h WHERE h.deployment_id = d.id"
     "      AND h.kind IN ('created', 'status') ORDER BY h.seq DESC LIMIT 1) = 'succeeded'"
     " ORDER BY d.started_ns DESC, d.id DESC LIMIT 1",
     &stmt, err);
   if (rc)
     return rc;
-  sqlite3_bind_text(stmt, 1, service, -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 2, environment, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(stmt, 3, before == DL_TIME_NONE ? INT64_MAX : before);
-  int step = sqlite3_step(stmt);
-  if (step == SQLITE_ROW && !(*out = dl_sqlite_strdup(stmt, 0)))
+  dl_stmt_text_bind(stmt, 1, service);
+  dl_stmt_text_bind(stmt, 2, environment);
+  dl_stmt_int64_bind(stmt, 3, before == DL_TIME_NONE ? INT64_MAX : before);
+  int row = 0;
+  rc = dl_stmt_step(stmt, &row, err);
+  if (!rc && row && !(*out = dl_stmt_strdup(stmt, 0)))
     rc = dl_fail(err, DL_ENOMEM, "out of memory");
-  else if (step != SQLITE_ROW && step != SQLITE_DONE)
-    rc = dl_ledger_fail(ledger, step, "find the last succeeded version", err);
-  sqlite3_finalize(stmt);
+  dl_stmt_finalize(stmt);
   return rc;
 }

@@ -1,5 +1,5 @@
 /* Writing the ledger: every write one transaction, rows only appended. */
-#include "ledger/sqlite.h"
+#include "ledger/backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,24 +11,24 @@ append_history(dl_ledger *ledger, const char *id, int64_t at, const char *kind,
                const char *status, const char *actor, const char *reason, const char *key,
                const char *value, dl_error *err)
 {
-  sqlite3_stmt *stmt;
+  dl_stmt *stmt;
   int rc = dl_ledger_prepare(ledger,
                              "INSERT INTO history (deployment_id, at_ns, kind, status, actor,"
-                             " reason, key, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             " reason, key, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                              &stmt, err);
   if (rc)
     return rc;
-  sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(stmt, 2, at);
-  sqlite3_bind_text(stmt, 3, kind, -1, SQLITE_STATIC);
-  dl_sqlite_bind_text(stmt, 4, status);
-  dl_sqlite_bind_text(stmt, 5, actor);
-  dl_sqlite_bind_text(stmt, 6, reason);
-  dl_sqlite_bind_text(stmt, 7, key);
-  dl_sqlite_bind_text(stmt, 8, value);
-  int step = sqlite3_step(stmt);
-  sqlite3_finalize(stmt);
-  return step == SQLITE_DONE ? DL_OK : dl_ledger_fail(ledger, step, "append to history", err);
+  dl_stmt_text_bind(stmt, 1, id);
+  dl_stmt_int64_bind(stmt, 2, at);
+  dl_stmt_text_bind(stmt, 3, kind);
+  dl_stmt_text_bind(stmt, 4, status);
+  dl_stmt_text_bind(stmt, 5, actor);
+  dl_stmt_text_bind(stmt, 6, reason);
+  dl_stmt_text_bind(stmt, 7, key);
+  dl_stmt_text_bind(stmt, 8, value);
+  rc = dl_stmt_run(stmt, err);
+  dl_stmt_finalize(stmt);
+  return rc;
 }
 
 /* Regions joined by newlines, as the deployments table keeps them. */
@@ -57,41 +57,41 @@ insert_deployment(dl_ledger *ledger, const dl_deployment *d, dl_error *err)
   char *regions = join_regions(d);
   if (!regions)
     return dl_fail(err, DL_ENOMEM, "out of memory");
-  sqlite3_stmt *stmt;
+  dl_stmt *stmt;
   int rc = dl_ledger_prepare(
     ledger,
     "INSERT INTO deployments (id, service, version, previous_version, type, environment,"
     " regions, started_ns, actor, commit_sha, commit_ns, trace_id, span_id, trace_flags,"
     " tracestate, parent_span_id, recorded_ns)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     &stmt, err);
   if (rc) {
     free(regions);
     return rc;
   }
-  sqlite3_bind_text(stmt, 1, d->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 2, d->service, -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 3, d->version, -1, SQLITE_STATIC);
-  dl_sqlite_bind_text(stmt, 4, d->previous_version);
-  sqlite3_bind_text(stmt, 5, dl_deploy_type_name(d->type), -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 6, d->environment, -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 7, regions, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(stmt, 8, d->started);
-  dl_sqlite_bind_text(stmt, 9, d->actor);
-  dl_sqlite_bind_text(stmt, 10, d->commit);
-  dl_sqlite_bind_time(stmt, 11, d->commit_time);
-  sqlite3_bind_text(stmt, 12, dl_hex_encode(d->context.trace_id, 16, trace), -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 13, dl_hex_encode(d->context.span_id, 8, span), -1, SQLITE_STATIC);
-  sqlite3_bind_int(stmt, 14, d->context.flags);
-  sqlite3_bind_text(stmt, 15, d->context.tracestate, -1, SQLITE_STATIC);
-  dl_sqlite_bind_text(stmt, 16, d->has_parent ? dl_hex_encode(d->parent_span_id, 8, parent) : NULL);
-  sqlite3_bind_int64(stmt, 17, dl_time_now());
-  int step = sqlite3_step(stmt);
-  sqlite3_finalize(stmt);
+  dl_stmt_text_bind(stmt, 1, d->id);
+  dl_stmt_text_bind(stmt, 2, d->service);
+  dl_stmt_text_bind(stmt, 3, d->version);
+  dl_stmt_text_bind(stmt, 4, d->previous_version);
+  dl_stmt_text_bind(stmt, 5, dl_deploy_type_name(d->type));
+  dl_stmt_text_bind(stmt, 6, d->environment);
+  dl_stmt_text_bind(stmt, 7, regions);
+  dl_stmt_int64_bind(stmt, 8, d->started);
+  dl_stmt_text_bind(stmt, 9, d->actor);
+  dl_stmt_text_bind(stmt, 10, d->commit);
+  dl_stmt_time_bind(stmt, 11, d->commit_time);
+  dl_stmt_text_bind(stmt, 12, dl_hex_encode(d->context.trace_id, 16, trace));
+  dl_stmt_text_bind(stmt, 13, dl_hex_encode(d->context.span_id, 8, span));
+  dl_stmt_int_bind(stmt, 14, d->context.flags);
+  dl_stmt_text_bind(stmt, 15, d->context.tracestate);
+  dl_stmt_text_bind(stmt, 16, d->has_parent ? dl_hex_encode(d->parent_span_id, 8, parent) : NULL);
+  dl_stmt_int64_bind(stmt, 17, dl_time_now());
+  rc = dl_stmt_run(stmt, err);
+  if (rc && dl_stmt_unique_violation(stmt))
+    rc = dl_fail(err, DL_EINVAL, "a deployment with id %s is already in the ledger", d->id);
+  dl_stmt_finalize(stmt);
   free(regions);
-  if (step == SQLITE_CONSTRAINT_PRIMARYKEY)
-    return dl_fail(err, DL_EINVAL, "a deployment with id %s is already in the ledger", d->id);
-  return step == SQLITE_DONE ? DL_OK : dl_ledger_fail(ledger, step, "record a deployment", err);
+  return rc;
 }
 
 int
@@ -173,6 +173,19 @@ append_event(dl_ledger *ledger, const char *id, const event *e, dl_deployment **
     return rc;
   dl_deployment *d = NULL;
   rc = dl_ledger_find(ledger, id, &d, err);
+  /* Where writers run side by side (PostgreSQL), the deployment is locked
+     and read again: the state checked is the one the event follows. */
+  if (!rc && ledger->backend->lock_deployment) {
+    rc = ledger->backend->lock_deployment(ledger, d->id, err);
+    char *full = rc ? NULL : strdup(d->id);
+    dl_deployment_free(d);
+    d = NULL;
+    if (!rc && !full)
+      rc = dl_fail(err, DL_ENOMEM, "out of memory");
+    if (!rc)
+      rc = dl_ledger_find(ledger, full, &d, err);
+    free(full);
+  }
   if (!rc && e->check)
     rc = e->check(ledger, d, e, err);
   if (!rc && e->kind)
@@ -224,29 +237,28 @@ check_transition(dl_ledger *ledger, const dl_deployment *d, const event *e, dl_e
 static int
 stage_status(dl_ledger *ledger, const char *id, const char *name, int *status, dl_error *err)
 {
-  sqlite3_stmt *stmt;
+  dl_stmt *stmt;
   int rc = dl_ledger_prepare(ledger,
-                             "SELECT status FROM history WHERE deployment_id = ? AND kind = 'stage'"
-                             " AND key = ? ORDER BY seq DESC LIMIT 1",
+                             "SELECT status FROM history WHERE deployment_id = ?1 AND kind = 'stage'"
+                             " AND key = ?2 ORDER BY seq DESC LIMIT 1",
                              &stmt, err);
   if (rc)
     return rc;
-  sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+  dl_stmt_text_bind(stmt, 1, id);
+  dl_stmt_text_bind(stmt, 2, name);
   *status = -1;
-  int step = sqlite3_step(stmt);
-  if (step == SQLITE_ROW) {
+  int row = 0;
+  rc = dl_stmt_step(stmt, &row, err);
+  if (!rc && row) {
     dl_deploy_status s;
-    const char *text = (const char *) sqlite3_column_text(stmt, 0);
+    const char *text = dl_stmt_text(stmt, 0);
     if (dl_deploy_status_parse(text ? text : "", &s, err) == DL_OK)
       *status = (int) s;
     else
       rc = dl_fail(err, DL_ESTORAGE, "ledger %s: stage %s of deployment %s has an unknown "
                    "status \"%s\"", dl_ledger_path(ledger), name, id, text ? text : "");
-  } else if (step != SQLITE_DONE) {
-    rc = dl_ledger_fail(ledger, step, "read a stage's history", err);
   }
-  sqlite3_finalize(stmt);
+  dl_stmt_finalize(stmt);
   return rc;
 }
 

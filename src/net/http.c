@@ -23,7 +23,17 @@ struct dl_http {
   dl_http_options opt;
   size_t requests, retries;
   int credentials; /* something secret is sent: redirects are not followed */
+  int64_t total_end; /* monotonic ms by which every request ends (opt.total_ms), or 0 */
 };
+
+/* Milliseconds on a clock that never jumps, for deadlines. */
+static int64_t
+monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void
 dl_http_options_init(dl_http_options *o)
@@ -35,6 +45,8 @@ dl_http_options_init(dl_http_options *o)
   o->backoff_ms = 250;
   o->max_backoff_ms = 30000;
   o->deadline_ms = 120000;
+  o->low_speed_bytes = 16;
+  o->low_speed_s = 15;
   o->credentials = NULL;
   o->max_bytes = (size_t) 1 << 30;
 }
@@ -142,6 +154,14 @@ dl_http_new(const dl_http_options *opt, const char *default_prefix, dl_error *er
     h->opt.deadline_ms = d.deadline_ms;
   if (!h->opt.max_bytes)
     h->opt.max_bytes = d.max_bytes;
+  if (h->opt.low_speed_s < 0)
+    h->opt.low_speed_s = 0;
+  if (h->opt.low_speed_bytes <= 0)
+    h->opt.low_speed_bytes = d.low_speed_bytes;
+  /* The total deadline runs from now: a fetch's probes, slices and
+     retries all come out of it. */
+  if (h->opt.total_ms > 0)
+    h->total_end = monotonic_ms() + h->opt.total_ms;
   h->curl = curl_easy_init();
   if (!h->curl) {
     free(h);
@@ -294,15 +314,6 @@ failure_text(CURLcode cc, const char *detail, char *buf, size_t size)
   return buf;
 }
 
-/* Milliseconds on a clock that never jumps, for deadlines. */
-static int64_t
-monotonic_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 pause_ms(int64_t ms)
 {
@@ -385,11 +396,30 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
   CURL *c = h->curl;
   char curl_error[CURL_ERROR_SIZE];
   const dl_http_options *o = &h->opt;
-  long deadline_ms = req->deadline_ms > 0 && req->deadline_ms < o->deadline_ms
-                       ? req->deadline_ms : o->deadline_ms;
-  int64_t deadline = monotonic_ms() + deadline_ms;
+  int64_t deadline = monotonic_ms() + o->deadline_ms;
+  /* Which deadline is nearer, for the message when it runs out. */
+  long deadline_ms = o->deadline_ms;
+  if (req->deadline_ms > 0 && req->deadline_ms < deadline_ms) {
+    deadline = monotonic_ms() + req->deadline_ms;
+    deadline_ms = req->deadline_ms;
+  }
+  if (h->total_end && h->total_end < deadline) {
+    deadline = h->total_end;
+    deadline_ms = o->total_ms;
+  }
+  const char *deadline_option = o->deadline_option ? o->deadline_option : "the timeout";
+  size_t max_bytes = req->max_bytes && req->max_bytes < o->max_bytes ? req->max_bytes
+                                                                      : o->max_bytes;
   long backoff = o->backoff_ms;
   int rc = DL_OK;
+  if (deadline - monotonic_ms() <= 0) {
+    /* Earlier requests of this client spent the whole deadline. */
+    resp->permanent = 1;
+    rc = dl_fail(err, DL_EHTTP, "%s %s: not sent: the deadline of %ld ms ran out before it "
+                 "(raise it with %s)", method, shown, deadline_ms, deadline_option);
+    wipe_list(headers);
+    return rc;
+  }
   for (;;) {
     free(resp->body);
     resp->body = NULL;
@@ -400,7 +430,7 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     resp->content_type[0] = '\0';
     int64_t left = deadline - monotonic_ms();
     long timeout = left < o->timeout_ms ? (long) (left > 1 ? left : 1) : o->timeout_ms;
-    sink s = {resp, 0, o->max_bytes, req->truncate_body, 0, req};
+    sink s = {resp, 0, max_bytes, req->truncate_body, 0, req};
     curl_error[0] = '\0';
     /* Built for each attempt: the timeout header changes. */
     wipe_list(headers);
@@ -428,6 +458,10 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      o->connect_timeout_ms < timeout ? o->connect_timeout_ms : timeout);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    /* A server trickling its answer a byte at a time is cut off long
+       before the attempt's timeout. */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_s ? o->low_speed_bytes : 0L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_s);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can inflate */
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, (long) follow);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
@@ -451,7 +485,22 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
       curl_easy_setopt(c, CURLOPT_SSLKEY, o->client_key);
     h->requests++;
     resp->attempts++;
+    int64_t began = monotonic_ms();
     CURLcode cc = curl_easy_perform(c);
+    /* A timeout before the attempt's own was the low-speed limit. */
+    int too_slow = cc == CURLE_OPERATION_TIMEDOUT && o->low_speed_s
+                   && monotonic_ms() - began < timeout - 50;
+    if (too_slow)
+      snprintf(curl_error, sizeof curl_error,
+               "the server sent less than %ld bytes a second for %ld seconds: cut off by the "
+               "low-speed limit", o->low_speed_bytes, o->low_speed_s);
+    else if (cc == CURLE_OPERATION_TIMEDOUT && timeout < o->timeout_ms) {
+      /* Cut by the deadline itself: no time is left for another. */
+      rc = dl_fail(err, DL_EHTTP, "%s %s: no answer within the deadline of %ld ms (after %d "
+                   "attempt%s; raise it with %s)", method, shown, deadline_ms, resp->attempts,
+                   resp->attempts == 1 ? "" : "s", deadline_option);
+      break;
+    }
     long status = 0;
     if (cc == CURLE_OK)
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -462,8 +511,14 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     int retry = 0;
     if (cc != CURLE_OK) {
       if (s.too_big) {
-        rc = dl_fail(err, DL_ERANGE, "%s %s: the response is larger than %zu bytes (max_bytes)",
-                     method, shown, o->max_bytes);
+        if (req->max_bytes && max_bytes == req->max_bytes)
+          rc = dl_fail(err, DL_ERANGE, "%s %s: the answer is larger than %zu bytes, more than "
+                       "%s can hold", method, shown, max_bytes,
+                       req->max_bytes_why ? req->max_bytes_why : "this request");
+        else
+          rc = dl_fail(err, DL_ERANGE, "%s %s: the answer is larger than the limit of %zu "
+                       "bytes (raise it with %s)", method, shown, max_bytes,
+                       o->max_bytes_option ? o->max_bytes_option : "max_bytes");
         resp->permanent = 1;
         break;
       }
@@ -501,10 +556,16 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
                 || (o->retries != DL_HTTP_RETRY_UNTIL_DEADLINE && resp->attempts > o->retries);
     int late = monotonic_ms() + wait >= deadline;
     if (spent || late) {
-      char deadline_note[80] = "";
-      if (late && !spent)
+      char deadline_note[200] = "";
+      if (late && !spent && resp->retry_after_ms > 0)
         snprintf(deadline_note, sizeof deadline_note,
-                 "; the deadline (%ld ms) leaves no time for another", deadline_ms);
+                 "; the server asks to wait %lld s (Retry-After), past the deadline of %ld ms: "
+                 "the deadline leaves no time for another (raise it with %s)",
+                 (long long) (resp->retry_after_ms / 1000), deadline_ms, deadline_option);
+      else if (late && !spent)
+        snprintf(deadline_note, sizeof deadline_note,
+                 "; the deadline of %ld ms leaves no time for another (raise it with %s)",
+                 deadline_ms, deadline_option);
       if (cc != CURLE_OK)
         rc = dl_fail(err, DL_EHTTP, "%s %s: %s (after %d attempt%s%s)", method, shown,
                      failure_text(cc, curl_error, why, sizeof why), resp->attempts, s_attempts,

@@ -41,6 +41,10 @@ typedef struct dl_http_request {
   int not_found_ok;             /* a 404 is an answer, not a failure */
   int truncate_body;            /* a body over max_bytes is cut there (and
                                    `truncated' set) instead of failing */
+  size_t max_bytes;             /* this request's largest body, when smaller
+                                   than the client's (0: the client's) */
+  const char *max_bytes_why;    /* what that smaller limit is for, named in
+                                   the error ("a list of services") */
   int single_attempt;           /* one attempt, whatever the client's retries:
                                    no pause, no Retry-After wait */
   long deadline_ms;             /* a shorter deadline for this request (0 or
@@ -87,9 +91,11 @@ size_t dl_http_retries(const dl_http *h);
 
 /* Performs REQ, retrying as the policy says.  DL_OK for a 2xx (or a 404
    with not_found_ok); otherwise DL_EHTTP (a status, or a network
-   failure), DL_ERANGE (a body over max_bytes) or DL_EINVAL (not an http
-   or https URL), with a message naming the method and the redacted URL,
-   the status and the start of the body as printable text.  RESP is
+   failure, the low-speed limit, or the client's total deadline spent),
+   DL_ERANGE (a body over max_bytes) or DL_EINVAL (not an http or https
+   URL), with a message naming the method and the redacted URL, the
+   status and the start of the body as printable text, and for a limit
+   the option that raises it.  RESP is
    filled in every case, the last body included: clear it with
    dl_http_response_clear after each call. */
 int dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp,

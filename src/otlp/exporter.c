@@ -403,7 +403,9 @@ dl_exporter_flush(dl_exporter *e, dl_ledger *ledger, const char *deployment_id, 
   memset(stats, 0, sizeof *stats);
   dl_spool_entry *items;
   size_t n;
-  int rc = dl_ledger_spool_pending(ledger, 0, force ? INT64_MAX : dl_time_now(), &items, &n, err);
+  /* Claimed, so that another flush running meanwhile sends none of them. */
+  int rc = dl_ledger_spool_claim(ledger, deployment_id, force ? INT64_MAX : dl_time_now(), &items,
+                                 &n, err);
   if (rc)
     return rc;
   int once = limits && limits->once;
@@ -415,13 +417,13 @@ dl_exporter_flush(dl_exporter *e, dl_ledger *ledger, const char *deployment_id, 
   int stop = 0; /* the rest is not tried: the collector just failed */
   for (size_t i = 0; !rc && i < n; i++) {
     dl_spool_entry *it = &items[i];
-    if (deployment_id && (!it->deployment_id || strcmp(it->deployment_id, deployment_id) != 0))
-      continue;
     int64_t left = deadline ? deadline - monotonic_ms() : 0;
     if (stop || (deadline && left <= 0)) {
       if (!stop)
         snprintf(stats->last_failure, sizeof stats->last_failure,
                  "the deadline (%ld ms) came before every item was tried", budget);
+      /* Given back at once: its claim would keep it from the next flush. */
+      rc = dl_ledger_spool_release(ledger, it->id, err);
       stats->untried++;
       continue;
     }

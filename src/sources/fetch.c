@@ -3,6 +3,7 @@
 #include "sources/fetch.h"
 
 #include "deploy-ledger/time.h"
+#include "ingest/json-scanner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,102 @@ dl_string_list_free(char **names, size_t n)
   for (size_t i = 0; i < n; i++)
     free(names[i]);
   free(names);
+}
+
+int
+dl_fetch_name_list(const char *body, size_t len, const char *source, const char *key,
+                   size_t max_names, char ***names, size_t *n, dl_error *err)
+{
+  if (names) {
+    *names = NULL;
+    *n = 0;
+  }
+  char **out = NULL;
+  size_t count = 0, cap = 0;
+  int found = 0;
+  dl_js js;
+  dl_js_init(&js, body, len, source, err);
+  int more = dl_js_object_begin(&js);
+  while (more > 0) {
+    dl_str k;
+    if (dl_js_key(&js, &k))
+      break;
+    dl_js_push_key(&js, k);
+    if (k.len == strlen(key) && memcmp(k.ptr, key, k.len) == 0) {
+      found = dl_js_peek(&js) == '[';
+      if (!names) {
+        dl_js_skip(&js);
+      } else {
+        long i = 0;
+        int item = dl_js_array_begin(&js);
+        if (item > 0)
+          dl_js_push_index(&js, 0);
+        while (item > 0) {
+          dl_js_set_index(&js, i++);
+          dl_str v;
+          if (dl_js_string(&js, DL_JS_SLOT_VALUE, &v))
+            break;
+          if (count == max_names) {
+            dl_js_fail(&js, DL_ERANGE, "more than %zu names, more than a list of services "
+                       "holds (a limit of deploy-ledger)", max_names);
+            break;
+          }
+          if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **grown = realloc(out, ncap * sizeof *out);
+            if (!grown) {
+              dl_js_fail(&js, DL_ENOMEM, "out of memory");
+              break;
+            }
+            out = grown;
+            cap = ncap;
+          }
+          if (!(out[count] = strndup(v.ptr, v.len))) {
+            dl_js_fail(&js, DL_ENOMEM, "out of memory");
+            break;
+          }
+          count++;
+          item = dl_js_array_next(&js);
+        }
+        if (i > 0)
+          dl_js_pop(&js);
+      }
+    } else {
+      dl_js_skip(&js);
+    }
+    dl_js_pop(&js);
+    if (js.code)
+      break;
+    more = dl_js_object_next(&js);
+  }
+  if (!js.code && dl_js_peek(&js) != -1)
+    dl_js_fail(&js, DL_EPARSE, "more after the answer's object");
+  int rc = js.code;
+  dl_js_release(&js);
+  if (!rc && !found)
+    rc = dl_fail(err, DL_EPARSE, "%s: no \"%s\" list in the answer", source, key);
+  if (rc || !names) {
+    dl_string_list_free(out, count);
+    return rc;
+  }
+  *names = out;
+  *n = count;
+  return DL_OK;
+}
+
+int
+dl_fetch_get_capped(dl_http *h, const char *url, size_t max, const char *why,
+                    dl_http_response *r, dl_error *err)
+{
+  dl_http_request req = {.method = "GET", .url = url, .accept = "application/json",
+                         .not_found_ok = 1, .max_bytes = max, .max_bytes_why = why};
+  int rc = dl_http_perform(h, &req, r, err);
+  if (rc) {
+    long status = r->status;
+    dl_http_response_clear(r);
+    r->status = status;
+  }
+  return rc;
 }
 
 int
@@ -73,6 +170,53 @@ dl_fetch_end(dl_fetch *f, int rc, dl_fetch_stats *stats)
   dl_http_free(f->http);
   f->http = NULL;
   forget_ids(f);
+  return rc;
+}
+
+int
+dl_load_url(dl_trace_set *set, const char *url, const dl_http_options *http,
+            const dl_ingest_options *ingest, dl_ingest_stats *stats, dl_error *err)
+{
+  dl_error local;
+  if (!err)
+    err = &local;
+  dl_ingest_stats ignored;
+  if (!stats)
+    stats = &ignored;
+  dl_ingest_stats_init(stats);
+  dl_http_options o;
+  dl_http_options_init(&o);
+  if (http)
+    o = *http;
+  if (!o.credentials)
+    o.credentials = "";
+  /* The body is the document: no larger than the decoder would take. */
+  if (ingest && ingest->max_bytes && ingest->max_bytes < o.max_bytes) {
+    o.max_bytes = ingest->max_bytes;
+    if (ingest->max_bytes_option)
+      o.max_bytes_option = ingest->max_bytes_option;
+  }
+  dl_http *h = dl_http_new(&o, NULL, err);
+  if (!h)
+    return err->code ? err->code : DL_ENOMEM;
+  dl_http_request req = {.method = "GET", .url = url,
+                         .accept = "application/x-protobuf, application/json;q=0.9, */*;q=0.5"};
+  dl_http_response r;
+  int rc = dl_http_perform(h, &req, &r, err);
+  dl_http_free(h);
+  if (rc) {
+    dl_http_response_clear(&r);
+    return rc;
+  }
+  char shown[600];
+  dl_http_redact(url, shown, sizeof shown);
+  size_t base = dl_trace_set_count(set);
+  rc = dl_decode(set, r.body, r.len, shown, ingest, stats, err);
+  dl_http_response_clear(&r);
+  if (rc)
+    dl_trace_set_truncate(set, base);
+  else
+    stats->files++;
   return rc;
 }
 

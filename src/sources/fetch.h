@@ -21,6 +21,21 @@ typedef struct dl_fetch {
   dl_hash id_index;
 } dl_fetch;
 
+/* The names of the JSON object BODY's member KEY, an array of strings
+   ({"services": ["a", "b"]}), read with the streaming scanner (no tree:
+   memory stays the size of the answer).  At most MAX_NAMES names, else
+   DL_ERANGE naming SOURCE and the limit.  With NAMES NULL, only checks
+   that the member exists and holds an array (DL_EPARSE if not).
+   *NAMES is malloc'ed, each name too (dl_string_list_free). */
+int dl_fetch_name_list(const char *body, size_t len, const char *source, const char *key,
+                       size_t max_names, char ***names, size_t *n, dl_error *err) DL_MUST_CHECK;
+
+/* A GET of URL (JSON; a 404 is an answer) whose body may not exceed MAX
+   bytes: the error then names WHY ("a list of services").  On failure R
+   is cleared, but R->status kept (0: no HTTP answer). */
+int dl_fetch_get_capped(dl_http *h, const char *url, size_t max, const char *why,
+                        dl_http_response *r, dl_error *err) DL_MUST_CHECK;
+
 int dl_fetch_begin(dl_fetch *f, dl_trace_set *set, const dl_http_options *http,
                    const char *default_prefix, const dl_ingest_options *ingest,
                    dl_error *err) DL_MUST_CHECK;

@@ -3,13 +3,13 @@
    (/api/traces with service, start/end in microseconds, limit;
    /api/services), chosen by the query or detected. */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sources/fetch.h"
 #include "deploy-ledger/time.h"
+#include "net/excerpt.h"
 
 #define PREFIX "DEPLOY_LEDGER_JAEGER"
 
@@ -18,16 +18,9 @@ typedef struct jaeger_ctx {
   int api;
 } jaeger_ctx;
 
-/* A JSON object with member KEY holding an array: {"services": [...]}. */
-static json_t *
-array_member(const dl_http_response *r, const char *key, json_t **root)
-{
-  *root = json_loadb(r->body, r->len, 0, NULL);
-  json_t *a = json_is_object(*root) ? json_object_get(*root, key) : NULL;
-  return json_is_array(a) ? a : NULL;
-}
-
-/* Which API answers at URL: v3 if /api/v3/services does, else v1. */
+/* Which API answers at URL: v3 if /api/v3/services does, else v1.  The
+   probes' answers are lists of services: capped as such and scanned,
+   never parsed into a tree. */
 static int
 detect_api(dl_http *http, const char *url, int *api, dl_error *err)
 {
@@ -40,19 +33,23 @@ detect_api(dl_http *http, const char *url, int *api, dl_error *err)
     char *u = dl_http_url(url, probes[i].path, NULL, 0);
     if (!u)
       return dl_fail(err, DL_ENOMEM, "out of memory");
+    char shown[300];
+    dl_http_redact(u, shown, sizeof shown);
     dl_http_response r;
-    int rc = dl_http_get(http, u, "application/json", &r, err);
+    int rc = dl_fetch_get_capped(http, u, DL_SERVICES_MAX_BYTES, "a list of services", &r, err);
     free(u);
     if (rc) {
-      /* A v2 server refusing v3 paths is unlikely; a dead one fails both. */
-      if (i == 0 && rc == DL_EHTTP && !strstr(err->text, "HTTP 5"))
+      /* A server that answers v3 paths with a client error may still
+         speak v1; one that does not answer at all (a timeout, a refused
+         connection, a 5xx) fails both, and the deadline is shared. */
+      if (i == 0 && rc == DL_EHTTP && r.status >= 400 && r.status < 500)
         continue;
       return rc;
     }
-    json_t *root;
-    int ok = r.status == 200 && array_member(&r, probes[i].key, &root) != NULL;
-    if (r.status == 200)
-      json_decref(root);
+    dl_error ignored;
+    int ok = r.status == 200
+             && dl_fetch_name_list(r.body, r.len, shown, probes[i].key, DL_SERVICES_MAX_NAMES,
+                                   NULL, NULL, &ignored) == DL_OK;
     dl_http_response_clear(&r);
     if (ok) {
       *api = probes[i].api;
@@ -102,7 +99,9 @@ jaeger_slice(dl_fetch *f, int64_t start, int64_t end, int can_split, void *ctxp,
     return 0;
   }
   if (r.status == 404) {
-    dl_fail(err, DL_EHTTP, "GET %s: HTTP 404: %.160s", shown, r.body);
+    char excerpt[161];
+    dl_http_excerpt(excerpt, sizeof excerpt, r.body, r.len);
+    dl_fail(err, DL_EHTTP, "GET %s: HTTP 404: %s", shown, excerpt);
     dl_http_response_clear(&r);
     return -1;
   }
@@ -180,37 +179,22 @@ dl_jaeger_services(const char *url, int api, const dl_http_options *http, char *
   dl_http_response r = {0};
   if (rc == DL_OK) {
     u = dl_http_url(url, api == DL_JAEGER_API_V3 ? "/api/v3/services" : "/api/services", NULL, 0);
-    rc = u ? dl_http_get(h, u, "application/json", &r, err) : dl_fail(err, DL_ENOMEM, "out of memory");
+    rc = u ? dl_fetch_get_capped(h, u, DL_SERVICES_MAX_BYTES, "a list of services", &r, err)
+           : dl_fail(err, DL_ENOMEM, "out of memory");
   }
   if (rc == DL_OK) {
     char shown[300];
     dl_http_redact(u, shown, sizeof shown);
-    json_t *root;
-    json_t *list = r.status == 200 ? array_member(&r, api == DL_JAEGER_API_V3 ? "services" : "data", &root)
-                                   : NULL;
-    if (!list) {
-      rc = dl_fail(err, DL_EPARSE, "%s: not a list of services (HTTP %ld): %.120s", shown, r.status,
-                   r.body ? r.body : "");
-    } else {
-      size_t count = json_array_size(list);
-      char **out = calloc(count ? count : 1, sizeof *out);
-      size_t k = 0;
-      for (size_t i = 0; out && i < count; i++) {
-        const char *s = json_string_value(json_array_get(list, i));
-        if (s && !(out[k++] = strdup(s)))
-          break;
-      }
-      if (!out || (k && !out[k - 1])) {
-        dl_string_list_free(out, k);
-        rc = dl_fail(err, DL_ENOMEM, "out of memory");
-      } else {
-        qsort(out, k, sizeof *out, compare_strings);
-        *names = out;
-        *n = k;
-      }
-    }
-    if (r.status == 200)
-      json_decref(root);
+    char excerpt[121];
+    dl_http_excerpt(excerpt, sizeof excerpt, r.body, r.len);
+    if (r.status != 200)
+      rc = dl_fail(err, DL_EHTTP, "%s: HTTP %ld, not a list of services: %s", shown, r.status,
+                   excerpt);
+    else
+      rc = dl_fetch_name_list(r.body, r.len, shown, api == DL_JAEGER_API_V3 ? "services" : "data",
+                              DL_SERVICES_MAX_NAMES, names, n, err);
+    if (rc == DL_OK && *n > 1)
+      qsort(*names, *n, sizeof **names, compare_strings);
   }
   dl_http_response_clear(&r);
   free(u);

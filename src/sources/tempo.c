@@ -2,13 +2,14 @@
    seconds, limit) for the trace ids of each slice, then
    /api/traces/<id> for each new one (OTLP protobuf, or JSON). */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sources/fetch.h"
+#include "ingest/json-scanner.h"
 #include "ingest/row-builder.h"
+#include "net/excerpt.h"
 
 #define PREFIX "DEPLOY_LEDGER_TEMPO"
 
@@ -52,6 +53,100 @@ fetch_trace(dl_fetch *f, const char *base, const uint8_t id[16], dl_error *err)
   return rc;
 }
 
+/* The trace ids of a search answer. */
+typedef struct search_ids {
+  uint8_t (*ids)[16];
+  size_t n, cap;
+} search_ids;
+
+/* One element of "traces": its "traceID" (Tempo drops leading zeros). */
+static int
+search_trace(dl_js *js, search_ids *out)
+{
+  int have = 0;
+  int more = dl_js_object_begin(js);
+  while (more > 0) {
+    dl_str k;
+    if (dl_js_key(js, &k))
+      return -1;
+    dl_js_push_key(js, k);
+    if (k.len == 7 && memcmp(k.ptr, "traceID", 7) == 0) {
+      dl_str v;
+      if (dl_js_string(js, DL_JS_SLOT_VALUE, &v))
+        return -1;
+      if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 64;
+        uint8_t(*grown)[16] = realloc(out->ids, cap * 16);
+        if (!grown)
+          return dl_js_fail(js, DL_ENOMEM, "out of memory");
+        out->ids = grown;
+        out->cap = cap;
+      }
+      if (dl_id_from_text(v.ptr, v.len, out->ids[out->n], 16, 1))
+        return dl_js_fail(js, DL_EPARSE, "not a trace id");
+      have = 1;
+    } else if (dl_js_skip(js)) {
+      return -1;
+    }
+    dl_js_pop(js);
+    more = dl_js_object_next(js);
+  }
+  if (more < 0)
+    return -1;
+  if (!have)
+    return dl_js_fail(js, DL_EPARSE, "a trace without a traceID");
+  out->n++;
+  return 0;
+}
+
+/* {"traces": [{"traceID": ...}, ...], ...}, scanned without a tree. */
+static int
+search_answer(const char *body, size_t len, const char *source, search_ids *out, dl_error *err)
+{
+  dl_js js;
+  dl_js_init(&js, body, len, source, err);
+  int more = dl_js_peek(&js) == '{'
+               ? dl_js_object_begin(&js)
+               : dl_js_fail(&js, DL_EPARSE, "not JSON, or not an object: a Tempo search answer "
+                            "is {\"traces\": [...]}");
+  while (more > 0) {
+    dl_str k;
+    if (dl_js_key(&js, &k))
+      break;
+    dl_js_push_key(&js, k);
+    if (k.len == 6 && memcmp(k.ptr, "traces", 6) == 0) {
+      long i = 0;
+      int item = dl_js_array_begin(&js);
+      if (item > 0)
+        dl_js_push_index(&js, 0);
+      while (item > 0) {
+        dl_js_set_index(&js, i++);
+        if (search_trace(&js, out))
+          break;
+        item = dl_js_array_next(&js);
+      }
+      if (i > 0 && !js.code)
+        dl_js_pop(&js);
+    } else {
+      dl_js_skip(&js);
+    }
+    if (js.code)
+      break;
+    dl_js_pop(&js);
+    more = dl_js_object_next(&js);
+  }
+  if (!js.code && dl_js_peek(&js) != -1)
+    dl_js_fail(&js, DL_EPARSE, "more after the search answer's object");
+  int rc = js.code;
+  dl_js_release(&js);
+  if (rc) {
+    free(out->ids);
+    out->ids = NULL;
+    out->n = 0;
+  }
+  return rc;
+}
+
 static int
 tempo_slice(dl_fetch *f, int64_t start, int64_t end, int can_split, void *ctxp, dl_error *err)
 {
@@ -69,45 +164,32 @@ tempo_slice(dl_fetch *f, int64_t start, int64_t end, int can_split, void *ctxp, 
   char shown[1200];
   dl_http_redact(url, shown, sizeof shown);
   dl_http_response r;
-  int rc = dl_http_get(f->http, url, "application/json", &r, err);
+  int rc = dl_fetch_get_capped(f->http, url, DL_SEARCH_MAX_BYTES, "a Tempo search answer", &r,
+                               err);
   free(url);
   if (rc)
     return -1;
-  json_error_t jerr;
-  json_t *root = json_loadb(r.body, r.len, 0, &jerr);
-  json_t *traces = json_is_object(root) ? json_object_get(root, "traces") : NULL;
-  if (!root || r.status != 200 || (traces && !json_is_array(traces))) {
-    if (!root)
-      dl_fail(err, DL_EPARSE, "%s:%d:%d: the search answer is not JSON: %s", shown, jerr.line,
-              jerr.column, jerr.text);
-    else
-      dl_fail(err, r.status != 200 ? DL_EHTTP : DL_EPARSE,
-              "%s: HTTP %ld: not a Tempo search answer: %.120s", shown, r.status, r.body);
-    json_decref(root);
+  if (r.status != 200) {
+    char excerpt[121];
+    dl_http_excerpt(excerpt, sizeof excerpt, r.body, r.len);
+    dl_fail(err, DL_EHTTP, "%s: HTTP %ld: not a Tempo search answer: %s", shown, r.status,
+            excerpt);
     dl_http_response_clear(&r);
     return -1;
   }
+  search_ids found = {0};
+  rc = search_answer(r.body, r.len, shown, &found, err);
   dl_http_response_clear(&r);
-  size_t n = json_array_size(traces);
-  if (can_split && q->limit > 0 && n >= (size_t) q->limit) {
-    json_decref(root);
+  if (rc)
+    return -1;
+  if (can_split && q->limit > 0 && found.n >= (size_t) q->limit) {
+    free(found.ids);
     return 1;
   }
-  rc = DL_OK;
-  for (size_t i = 0; i < n && rc == DL_OK; i++) {
-    json_t *t = json_array_get(traces, i);
-    json_t *idv = json_is_object(t) ? json_object_get(t, "traceID") : NULL;
-    uint8_t id[16];
-    /* Tempo drops leading zeros of trace ids. */
-    if (!json_is_string(idv) ||
-        dl_id_from_text(json_string_value(idv), json_string_length(idv), id, 16, 1)) {
-      rc = dl_fail(err, DL_EPARSE, "%s: $.traces[%zu].traceID is not a trace id", shown, i);
-      break;
-    }
-    if (!dl_fetch_seen(f, id))
-      rc = fetch_trace(f, q->url, id, err);
-  }
-  json_decref(root);
+  for (size_t i = 0; i < found.n && rc == DL_OK; i++)
+    if (!dl_fetch_seen(f, found.ids[i]))
+      rc = fetch_trace(f, q->url, found.ids[i], err);
+  free(found.ids);
   return rc ? -1 : 0;
 }
 

@@ -2,6 +2,7 @@
    spool, and refusing files that are not ledgers. */
 #include "deploy-ledger/deploy-ledger.h"
 #include "tap.h"
+#include "ledger-location.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -301,7 +302,8 @@ test_dora(void)
 {
   dl_ledger *l;
   dl_error err;
-  ok(dl_ledger_open(path_in_dir("dora.db"), &l, &err) == DL_OK, "open a ledger for DORA");
+  ok(dl_ledger_open(dl_test_ledger_location(dir, "dora"), &l, &err) == DL_OK,
+     "open a ledger for DORA");
   /* svc/prod over 10 days from T0:
      day 0: v1 succeeded at +1h (commit at -2h)        lead 3h
      day 1: v2 failed at +1h (failure at day1+1h)
@@ -406,6 +408,75 @@ test_spool(dl_ledger *l)
     tap_skip(8, "spool");
   }
   free(id);
+}
+
+/* Claims: what one flusher holds, another does not get. */
+static void
+test_spool_claims(dl_ledger *l)
+{
+  dl_error err;
+  char *a = record(l, "claims", "prod", "1", T0, DL_STATUS_IN_PROGRESS, DL_TIME_NONE, DL_TIME_NONE);
+  char *b = record(l, "claims", "prod", "2", T0, DL_STATUS_IN_PROGRESS, DL_TIME_NONE, DL_TIME_NONE);
+  dl_spool_item item = {"xyz", 3, 1, "application/x-protobuf"};
+  ok(a && b && dl_ledger_spool_add(l, a, &item, 1, &err) == DL_OK
+       && dl_ledger_spool_add(l, b, &item, 1, &err) == DL_OK
+       && dl_ledger_spool_add(l, b, &item, 1, &err) == DL_OK, "three items spooled");
+  dl_spool_entry *e, *again;
+  size_t n, m;
+  ok(dl_ledger_spool_claim(l, b, dl_time_now(), &e, &n, &err) == DL_OK && n == 2
+       && strcmp(e[0].deployment_id, b) == 0 && strcmp(e[1].deployment_id, b) == 0,
+     "claim the two of one deployment");
+  ok(dl_ledger_spool_claim(l, NULL, dl_time_now(), &again, &m, &err) == DL_OK && m == 1
+       && strcmp(again[0].deployment_id, a) == 0, "a second claim gets only the third");
+  dl_spool_entries_free(again, m);
+  ok(dl_ledger_spool_claim(l, NULL, INT64_MAX, &again, &m, &err) == DL_OK && m == 0,
+     "a third gets none, even forced: all are held");
+  dl_spool_entries_free(again, m);
+  ok(n == 2 && dl_ledger_spool_retry_later(l, e[0].id, 1, 0, "down", &err) == DL_OK
+       && dl_ledger_spool_claim(l, NULL, dl_time_now(), &again, &m, &err) == DL_OK && m == 1
+       && again[0].id == e[0].id, "rescheduling releases the claim");
+  dl_spool_entries_free(again, m);
+  ok(dl_ledger_spool_pending(l, 0, dl_time_now(), &again, &m, &err) == DL_OK && m == 3,
+     "pending still lists all three (it only reads)");
+  for (size_t i = 0; i < m; i++)
+    if (dl_ledger_spool_ack(l, again[i].id, &err))
+      tap_diag("ack: %s", err.text);
+  dl_spool_entries_free(again, m);
+  dl_spool_entries_free(e, n);
+  free(a);
+  free(b);
+}
+
+/* What only a PostgreSQL ledger has: a URL shown without its password,
+   a schema in a database of its own, the append-only triggers. */
+static void
+test_postgres_only(void)
+{
+  dl_ledger *l;
+  dl_error err;
+  const char *empty = dl_test_ledger_location(dir, "nothing_here");
+  ok(dl_ledger_open_flags(empty, 0, &l, &err) == DL_ESTORAGE && strstr(err.text, "no deploy-ledger schema"),
+     "no ledger in a database: refused without DL_LEDGER_CREATE: %s", err.text);
+  char url[600];
+  const char *at = strstr(empty, "://") + 3;
+  /* trust authentication: the password is not checked, only hidden */
+  snprintf(url, sizeof url, "%.*s%s?password=hunter2&application_name=x",
+           (int) (at - empty), empty, at);
+  ok(dl_ledger_open(url, &l, &err) == DL_OK && !strstr(dl_ledger_path(l), "hunter2")
+       && strstr(dl_ledger_path(l), "password=***"), "a password in the URL is never shown: %s",
+     l ? dl_ledger_path(l) : err.text);
+  is_str(l ? dl_ledger_backend_name(l) : NULL, "postgresql", "the backend");
+  dl_ledger_close(l);
+  ok(dl_test_pg_exec("nothing_here", "UPDATE deploy_ledger.schema_version SET version = 99") == 0
+       && dl_ledger_open(empty, &l, &err) == DL_ESCHEMA && strstr(err.text, "99"),
+     "a newer schema is refused");
+  ok(dl_test_pg_exec("ledger", "DELETE FROM deploy_ledger.history") != 0
+       && dl_test_pg_exec("ledger", "UPDATE deploy_ledger.deployments SET version = 'x'") != 0
+       && dl_test_pg_exec("ledger", "TRUNCATE deploy_ledger.history") != 0,
+     "history and deployments refuse updates, deletes and truncation");
+  const char *bad = "postgresql://u:s3cret@127.0.0.1:1/none?connect_timeout=3";
+  ok(dl_ledger_open(bad, &l, &err) == DL_ESTORAGE && !strstr(err.text, "s3cret")
+       && strstr(err.text, "u:***@127.0.0.1:1"), "a server that is not there: %s", err.text);
 }
 
 static void
@@ -573,24 +644,29 @@ main(void)
     return 1;
   dl_ledger *l = NULL;
   dl_error err;
-  ok(dl_ledger_open(path_in_dir("sub/dir/ledger.db"), &l, &err) == DL_OK,
-     "open creates the file and its directories");
+  const char *main_ledger = dl_test_pg() ? dl_test_ledger_location(dir, "ledger")
+                                         : path_in_dir("sub/dir/ledger.db");
+  ok(dl_ledger_open(main_ledger, &l, &err) == DL_OK,
+     "open creates the ledger (a file: and its directories)");
   if (!l) {
     tap_diag("%s", err.text);
     return tap_done();
   }
-  is_str(dl_ledger_path(l), path_in_dir("sub/dir/ledger.db"), "path kept");
+  is_str(dl_ledger_path(l), main_ledger, "path kept");
   test_record_and_find(l);
   test_queries(l);
   test_spool(l);
+  test_spool_claims(l);
   test_stages(l);
   test_previous_version(l);
-  sqlite3 *raw;
-  sqlite3_open(path_in_dir("sub/dir/ledger.db"), &raw);
-  ok(sqlite3_exec(raw, "DELETE FROM history", NULL, NULL, NULL) != SQLITE_OK
-       && sqlite3_exec(raw, "UPDATE deployments SET version = 'x'", NULL, NULL, NULL) != SQLITE_OK,
-     "history and deployments refuse updates and deletes");
-  sqlite3_close(raw);
+  if (!dl_test_pg()) {
+    sqlite3 *raw;
+    sqlite3_open(main_ledger, &raw);
+    ok(sqlite3_exec(raw, "DELETE FROM history", NULL, NULL, NULL) != SQLITE_OK
+         && sqlite3_exec(raw, "UPDATE deployments SET version = 'x'", NULL, NULL, NULL) != SQLITE_OK,
+       "history and deployments refuse updates and deletes");
+    sqlite3_close(raw);
+  }
   dl_ledger_close(l);
   dl_ledger_close(NULL);
 
@@ -608,9 +684,13 @@ main(void)
        && strcmp(buf, "/home/u/.local/share/deploy-ledger/ledger.db") == 0, "then ~/.local/share");
 
   test_dora();
-  test_bad_files();
-  test_open_without_create();
-  test_migration();
+  if (dl_test_pg()) {
+    test_postgres_only();
+  } else {
+    test_bad_files();
+    test_open_without_create();
+    test_migration();
+  }
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0)

@@ -1,7 +1,9 @@
 /* The export spool's dead letters: ids never shared with the spool (so an
    item refused twice never collides), attempt counts that add up the
    requests each item cost, requeue and purge (all or nothing), and the
-   lenient reading of the OTEL_* variables that the deploy path uses. */
+   lenient reading of the OTEL_* variables that the deploy path uses.
+   On SQLite files, or on PostgreSQL when DL_TEST_PG names a server
+   (tests/shell/ledger-postgres.sh). */
 #include "tap.h"
 
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "deploy-ledger/exporter.h"
 #include "deploy-ledger/ledger.h"
 #include "deploy-ledger/time.h"
+#include "ledger-location.h"
 
 static char dir[] = "/tmp/dl-spool-XXXXXX";
 
@@ -42,11 +45,10 @@ newest(dl_ledger *l)
 static void
 test_dead_letters(void)
 {
-  char path[128];
-  snprintf(path, sizeof path, "%s/ledger.db", dir);
   dl_ledger *l;
   dl_error err;
-  ok(dl_ledger_open_flags(path, DL_LEDGER_CREATE, &l, &err) == DL_OK, "a new ledger");
+  ok(dl_ledger_open_flags(dl_test_ledger_location(dir, "spool"), DL_LEDGER_CREATE, &l, &err)
+       == DL_OK, "a new ledger: %s", err.text);
   dl_deployment *d = dl_deployment_new();
   if (!d || dl_deployment_set_string(&d->service, "checkout")
       || dl_deployment_set_string(&d->version, "v1") || dl_deployment_set_string(&d->environment, "production"))

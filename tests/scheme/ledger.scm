@@ -10,7 +10,10 @@
              (deploy-ledger ledger))
 
 (define dir (mkdtemp (string-copy "/tmp/dl-scheme-ledger-XXXXXX")))
-(define path (string-append dir "/ledger.db"))
+(define path
+  ;; DL_TEST_LEDGER: another ledger to run on (a PostgreSQL URL, from
+  ;; tests/shell/ledger-postgres.sh).
+  (or (getenv "DL_TEST_LEDGER") (string-append dir "/ledger.db")))
 
 (test-begin "ledger")
 

@@ -7,6 +7,7 @@
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger ledger)
   #:use-module (deploy-ledger traces)
+  #:use-module (deploy-ledger fetch-limits)
   #:use-module (deploy-ledger correlation)
   #:use-module (deploy-ledger integrations tracing)
   #:use-module (deploy-ledger cli options)
@@ -35,7 +36,16 @@ rate, throughput, significance tests and a verdict.
   --max-window D    refuse a deployment still running after D (default 24h;
                     0: no limit): it is judged up to now
   --max-slices N    at most N one-hour slices asked of a backend (default
-                    200); a longer window is refused
+                    500); a longer window is refused
+  --timeout D       the whole fetch from a backend, retries and pauses
+                    included, ends within D (default $DEPLOY_LEDGER_TIMEOUT,
+                    else 2m); an attempt receiving under 16 bytes a second
+                    for 15 s is cut off
+  --retries N       retry a failed request N times (default
+                    $DEPLOY_LEDGER_RETRIES, else 3)
+  --max-input SIZE  refuse a trace file or backend answer larger than SIZE
+                    after decompression, e.g. 2GiB (default
+                    $DEPLOY_LEDGER_MAX_INPUT, else 512MiB)
   --compare MODE    auto (default), canary or before-after
   --control-version V  the canary's baseline version (default: the
                     previous version, else the busiest other one)
@@ -65,10 +75,13 @@ rate, throughput, significance tests and a verdict.
 
 Exit status: 0 pass, 10 marginal, 11 fail, 12 inconclusive (too few
 requests on a side, or no data for a critical metric: the summary says
-what was missing); 1 for a trace file that cannot be read; 2 for a usage
-error (an unknown option or value, a stray argument, a deployment running
-longer than --max-window); 3 for no such deployment; 5 for a ledger that
-cannot be read; 6 when a tracing backend could not be read.
+what was missing); 1 for a trace file that cannot be read, whatever the
+reason (missing, not a regular file, larger than --max-input, malformed);
+2 for a usage error (an unknown option or value, a stray argument, a
+deployment running longer than --max-window); 3 for no such deployment;
+5 for a ledger that cannot be read; 6 when a tracing backend could not be
+read, whatever the reason (no answer within --timeout, an error status,
+an answer too large or malformed).
 ")
 
 (define %dimensions '("service" "version" "region" "environment" "operation" "error-type"))
@@ -91,7 +104,7 @@ by or filtered on, other than the built-in dimensions."
    (filter (lambda (k) (and (string-index k #\.) (not (member k %dimensions))))
            (append (or group-by '()) (if attribute (list (car attribute)) '())))))
 
-(define (load-file-traces spec lenient? keep)
+(define (load-file-traces spec lenient? keep max-bytes)
   "The spans of file or directory SPEC.  Any failure to read them is an
 error naming SPEC with exit status 1 (not 3: a missing trace file is not a
 missing deployment).  With LENIENT? what was skipped is said on stderr."
@@ -105,7 +118,8 @@ missing deployment).  With LENIENT? what was skipped is said on stderr."
                     'trace-file 'load-traces
                     (or (and (deploy-ledger-error? e) (deploy-ledger-error-message e))
                         (format #f "cannot read traces from ~a" spec))))
-               (lambda () (load-traces spec #:lenient? lenient? #:keep keep))
+               (lambda () (load-traces spec #:lenient? lenient? #:keep keep
+                                       #:max-bytes max-bytes))
                #:unwind? #t)))
     (when lenient?
       (report-skipped spec (trace-set-stats set)))
@@ -120,24 +134,48 @@ file~:p skipped~a~%" spec spans files
             (let ((w (assq-ref stats 'warning)))
               (if w (string-append " (first: " w ")") "")))))
 
-(define (trace-source spec d width max-window lenient? keep max-slices)
+(define (backend-error spec e)
+  "Raise E again as the one failure of a tracing backend (exit status 6),
+whatever its cause: no answer within the deadline, an error status, an
+answer too large or malformed."
+  (raise-deploy-ledger-error
+   'http 'correlate
+   (if (deploy-ledger-error? e)
+       (deploy-ledger-error-message e)
+       (format #f "cannot read traces from ~a" spec))))
+
+(define* (trace-source spec d width max-window lenient? keep max-slices
+                       #:key timeout retries max-bytes)
   "The spans SPEC names for deployment D: a file or directory, or the
 traces of D's service over D's windows (of WIDTH; refused when D has run
 for longer than MAX-WINDOW) from jaeger:URL, tempo:URL or a bare http(s)
-URL (Jaeger), in at most MAX-SLICES slices.  Backends report what they
-fetched on stderr."
+URL (Jaeger), in at most MAX-SLICES slices, within TIMEOUT in all with
+RETRIES retries.  No file or answer may exceed MAX-BYTES.  Backends report
+what they fetched on stderr."
   (define (fetch fetcher url)
     (let ((windows (deployment-windows d #:width width #:max-window max-window)))
-      (fetcher #:url url #:service (deployment-event-service-name d)
-               #:start (apply min (map window-start windows))
-               #:end (apply max (map window-end windows))
-               #:max-slices max-slices
-               #:lenient? lenient? #:keep keep #:verbose? #t)))
+      (with-exception-handler
+          (lambda (e)
+            ;; What the user asked wrongly (a window of too many slices, a URL
+            ;; that is not http or https) is a usage error, refused before
+            ;; any request; the rest is the backend's.
+            (if (and (deploy-ledger-error? e)
+                     (eq? (deploy-ledger-error-code e) 'invalid-input))
+                (raise-exception e)
+                (backend-error spec e)))
+        (lambda ()
+          (fetcher #:url url #:service (deployment-event-service-name d)
+                   #:start (apply min (map window-start windows))
+                   #:end (apply max (map window-end windows))
+                   #:max-slices max-slices #:timeout timeout #:retries retries
+                   #:max-bytes max-bytes
+                   #:lenient? lenient? #:keep keep #:verbose? #t))
+        #:unwind? #t)))
   (cond ((string-prefix? "jaeger:" spec) (fetch jaeger-traces (substring spec 7)))
         ((string-prefix? "tempo:" spec) (fetch tempo-traces (substring spec 6)))
         ((or (string-prefix? "http://" spec) (string-prefix? "https://" spec))
          (fetch jaeger-traces spec))
-        (else (load-file-traces spec lenient? keep))))
+        (else (load-file-traces spec lenient? keep max-bytes))))
 
 (define (filter-options o)
   "The span filter the options O give: --kind (default server),
@@ -158,6 +196,19 @@ fetched on stderr."
           (usage-error "~a: --~a must be a whole number, got \"~a\"" cmd name text))
         n)))
 
+(define (limit-option cmd name text read)
+  "TEXT, the value of option NAME (or #f), read by READ, one of the
+procedures of @code{(deploy-ledger fetch-limits)}, which also read the
+environment when TEXT is #f; a usage error naming CMD and the option (or
+the variable) otherwise."
+  (with-exception-handler
+      (lambda (e)
+        (usage-error "~a: ~a" cmd (if text
+                                      (message-naming (format #f "--~a" name) e)
+                                      (deploy-ledger-error-message e))))
+    (lambda () (read text (symbol-append '-- name)))
+    #:unwind? #t))
+
 (define %correlate-options
   ;; The options of every command that correlates (correlate, report).
   '((traces multi) (window value) (max-window value) (max-slices value)
@@ -165,7 +216,7 @@ fetched on stderr."
     (kind value) (attribute value) (bucket value) (percentiles value)
     (min-requests value) (config value) (pass-score value)
     (marginal-score value) (allowed-increase multi) (critical multi)
-    (lenient flag)))
+    (lenient flag) (timeout value) (retries value) (max-input value)))
 
 (define (correlate-from-options cmd o)
   "Correlate the deployment the parsed options O name (one ID, --traces and
@@ -183,11 +234,17 @@ the deployment event, the trace set and the correlation result."
                           (positive-integer cmd 'max-slices (option o 'max-slices))))
          ;; "0" is no limit (a duration needs a unit otherwise).
          (max-window (let ((w (option o 'max-window))) (if (equal? w "0") 0 w)))
+         ;; Read before the ledger is opened: a bad value is a usage error.
+         (timeout (* 1000000 (limit-option cmd 'timeout (option o 'timeout) fetch-timeout-ms)))
+         (retries (limit-option cmd 'retries (option o 'retries) fetch-retries))
+         (max-bytes (limit-option cmd 'max-input (option o 'max-input) input-limit))
          (d (call-with-ledger-of o (lambda (l) (find-or-fail l id))))
          (keep (kept-keys group-by (assq-ref filter 'attribute)))
          (traces (apply trace-set-merge
                         (map (lambda (s) (trace-source s d (option o 'window) (or max-window #t)
-                                                       (option o 'lenient) keep max-slices))
+                                                       (option o 'lenient) keep max-slices
+                                                       #:timeout timeout #:retries retries
+                                                       #:max-bytes max-bytes))
                              sources))))
     (values d traces
             (correlate-with-traces d traces #:window (option o 'window) #:compare compare

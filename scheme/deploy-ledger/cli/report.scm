@@ -36,6 +36,7 @@ new version linked into the tracing UI.
                     http(s) URL (Jaeger); repeat for several
   --window D, --compare MODE, --group-by DIMS, --bucket B,
   --percentiles P, --lenient, --db FILE, --max-window D, --max-slices N,
+  --timeout D, --retries N, --max-input SIZE,
   --control-version V, --operation NAME, --kind KIND, --attribute K=V,
   --min-requests N, --config FILE, --pass-score S, --marginal-score S,
   --allowed-increase METRIC=RATIO, --critical METRIC
@@ -43,8 +44,9 @@ new version linked into the tracing UI.
 
 Exit status: as deploy-ledger correlate: 0 pass, 10 marginal, 11 fail (or
 no verdict), 12 inconclusive (too little data to judge); 2 usage error,
-3 unknown deployment, 5 storage, 6 tracing backend not read, 1 unreadable
-trace file or output file.
+3 unknown deployment, 5 storage, 6 tracing backend not read (whatever the
+reason, a deadline included), 1 unreadable trace file (whatever the
+reason, a file over --max-input included) or output file.
 ")
 
 (define (ui-url-of-sources sources)

@@ -1,4 +1,4 @@
-/* Opening the ledger: paths, file checks, schema migrations. */
+/* Opening an SQLite ledger: file checks, schema migrations. */
 #define _GNU_SOURCE
 #include "ledger/sqlite.h"
 
@@ -44,105 +44,29 @@ static const char *const migrations[DL_LEDGER_SCHEMA_VERSION] = {
   "  id INTEGER PRIMARY KEY, deployment_id TEXT, created_ns INTEGER, failed_ns INTEGER,"
   "  span_count INTEGER, content_type TEXT, payload BLOB, http_status INTEGER,"
   "  response_body TEXT, reason TEXT);",
-  /* 2 -> 3: how many requests a dead letter cost, and its gRPC status */
+  /* 2 -> 3: a flusher claims the spooled items it sends until a time */
+  "ALTER TABLE spool ADD COLUMN claimed_until_ns INTEGER;",
+  /* 3 -> 4: how many requests a dead letter cost, and its gRPC status;
+     spool ids never used twice (AUTOINCREMENT, continuing after every id
+     either table holds), as an item keeps its id in the dead letters:
+     SQLite gave a new item the id of one just dead-lettered, and that
+     item's own refusal then collided. */
   "ALTER TABLE dead_letter ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE dead_letter ADD COLUMN grpc_status INTEGER;",
+  "ALTER TABLE dead_letter ADD COLUMN grpc_status INTEGER;"
+  "CREATE TABLE spool_ids ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT, created_ns INTEGER,"
+  "  content_type TEXT, span_count INTEGER, payload BLOB, attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_attempt_ns INTEGER, last_error TEXT, claimed_until_ns INTEGER);"
+  "INSERT INTO spool_ids (id, deployment_id, created_ns, content_type, span_count, payload,"
+  "  attempts, next_attempt_ns, last_error, claimed_until_ns)"
+  "  SELECT id, deployment_id, created_ns, content_type, span_count, payload, attempts,"
+  "  next_attempt_ns, last_error, claimed_until_ns FROM spool;"
+  "DROP TABLE spool;"
+  "ALTER TABLE spool_ids RENAME TO spool;"
+  "DELETE FROM sqlite_sequence WHERE name = 'spool';"
+  "INSERT INTO sqlite_sequence (name, seq) SELECT 'spool',"
+  "  max(coalesce((SELECT max(id) FROM spool), 0), coalesce((SELECT max(id) FROM dead_letter), 0));",
 };
-
-int
-dl_ledger_fail(dl_ledger *ledger, int rc, const char *what, dl_error *err)
-{
-  const char *path = ledger ? ledger->path : "?";
-  int base = rc & 0xff;
-  if (base == SQLITE_READONLY || (ledger && ledger->read_only && base != SQLITE_BUSY))
-    return dl_fail(err, DL_ESTORAGE, "ledger %s is read-only: cannot %s", path, what);
-  if (base == SQLITE_BUSY)
-    return dl_fail(err, DL_ESTORAGE, "ledger %s is locked by another writer: cannot %s", path,
-                   what);
-  const char *msg = ledger && ledger->db ? sqlite3_errmsg(ledger->db) : sqlite3_errstr(rc);
-  dl_fail(err, DL_ESTORAGE, "ledger %s: cannot %s: %s", path, what, msg);
-  dl_error_at(err, path, -1, -1, -1);
-  return DL_ESTORAGE;
-}
-
-int
-dl_ledger_prepare(dl_ledger *ledger, const char *sql, sqlite3_stmt **stmt, dl_error *err)
-{
-  int rc = sqlite3_prepare_v2(ledger->db, sql, -1, stmt, NULL);
-  return rc == SQLITE_OK ? DL_OK : dl_ledger_fail(ledger, rc, "prepare a query", err);
-}
-
-int
-dl_ledger_begin(dl_ledger *ledger, dl_error *err)
-{
-  int rc = sqlite3_exec(ledger->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  return rc == SQLITE_OK ? DL_OK : dl_ledger_fail(ledger, rc, "begin a transaction", err);
-}
-
-int
-dl_ledger_commit(dl_ledger *ledger, dl_error *err)
-{
-  int rc = sqlite3_exec(ledger->db, "COMMIT", NULL, NULL, NULL);
-  if (rc == SQLITE_OK)
-    return DL_OK;
-  dl_ledger_fail(ledger, rc, "commit", err);
-  dl_ledger_rollback(ledger);
-  return DL_ESTORAGE;
-}
-
-void
-dl_ledger_rollback(dl_ledger *ledger)
-{
-  if (!sqlite3_get_autocommit(ledger->db))
-    sqlite3_exec(ledger->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-char *
-dl_sqlite_strdup(sqlite3_stmt *stmt, int col)
-{
-  const unsigned char *s = sqlite3_column_text(stmt, col);
-  return s ? strdup((const char *) s) : NULL;
-}
-
-int
-dl_sqlite_bind_text(sqlite3_stmt *stmt, int col, const char *s)
-{
-  return s ? sqlite3_bind_text(stmt, col, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, col);
-}
-
-int
-dl_sqlite_bind_time(sqlite3_stmt *stmt, int col, int64_t ns)
-{
-  return ns == DL_TIME_NONE ? sqlite3_bind_null(stmt, col) : sqlite3_bind_int64(stmt, col, ns);
-}
-
-int64_t
-dl_sqlite_time(sqlite3_stmt *stmt, int col)
-{
-  return sqlite3_column_type(stmt, col) == SQLITE_NULL ? DL_TIME_NONE
-                                                       : sqlite3_column_int64(stmt, col);
-}
-
-int
-dl_ledger_default_path(char *buf, size_t size, dl_error *err)
-{
-  const char *explicit = getenv("DEPLOY_LEDGER_DB");
-  const char *xdg = getenv("XDG_DATA_HOME");
-  const char *home = getenv("HOME");
-  int n;
-  if (explicit && *explicit)
-    n = snprintf(buf, size, "%s", explicit);
-  else if (xdg && *xdg == '/')
-    n = snprintf(buf, size, "%s/deploy-ledger/ledger.db", xdg);
-  else if (home && *home)
-    n = snprintf(buf, size, "%s/.local/share/deploy-ledger/ledger.db", home);
-  else
-    return dl_fail(err, DL_EINVAL,
-                   "no ledger path: set DEPLOY_LEDGER_DB, XDG_DATA_HOME or HOME");
-  if (n < 0 || (size_t) n >= size)
-    return dl_fail(err, DL_ERANGE, "ledger path is too long");
-  return DL_OK;
-}
 
 /* mkdir -p of the directory part of PATH. */
 static int
@@ -192,15 +116,15 @@ static int
 query_int(dl_ledger *ledger, const char *sql, int *out, dl_error *err)
 {
   sqlite3_stmt *stmt;
-  int rc = dl_ledger_prepare(ledger, sql, &stmt, err);
-  if (rc)
-    return rc;
+  int rc = sqlite3_prepare_v2(ledger->conn, sql, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    return dl_sqlite_fail(ledger, rc, "read the schema", err);
   int step = sqlite3_step(stmt);
   if (step == SQLITE_ROW)
     *out = sqlite3_column_int(stmt, 0);
   sqlite3_finalize(stmt);
   if (step != SQLITE_ROW && step != SQLITE_DONE)
-    return dl_ledger_fail(ledger, step, "read the schema", err);
+    return dl_sqlite_fail(ledger, step, "read the schema", err);
   return DL_OK;
 }
 
@@ -242,16 +166,16 @@ migrate(dl_ledger *ledger, dl_error *err)
   int version = 0;
   rc = check_schema(ledger, &version, err);
   for (int v = version; !rc && v < DL_LEDGER_SCHEMA_VERSION; v++) {
-    int sql = sqlite3_exec(ledger->db, migrations[v], NULL, NULL, NULL);
+    int sql = sqlite3_exec(ledger->conn, migrations[v], NULL, NULL, NULL);
     if (sql != SQLITE_OK)
-      rc = dl_ledger_fail(ledger, sql, "migrate the schema", err);
+      rc = dl_sqlite_fail(ledger, sql, "migrate the schema", err);
   }
   if (!rc && version < DL_LEDGER_SCHEMA_VERSION) {
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", DL_LEDGER_SCHEMA_VERSION);
-    int sql = sqlite3_exec(ledger->db, pragma, NULL, NULL, NULL);
+    int sql = sqlite3_exec(ledger->conn, pragma, NULL, NULL, NULL);
     if (sql != SQLITE_OK)
-      rc = dl_ledger_fail(ledger, sql, "record the schema version", err);
+      rc = dl_sqlite_fail(ledger, sql, "record the schema version", err);
   }
   if (rc) {
     dl_ledger_rollback(ledger);
@@ -278,23 +202,10 @@ missing_ledger(const char *path, int errno_, dl_error *err)
 }
 
 int
-dl_ledger_open(const char *path, dl_ledger **out, dl_error *err)
+dl_sqlite_ledger_open(dl_ledger *ledger, unsigned flags, dl_error *err)
 {
-  return dl_ledger_open_flags(path, DL_LEDGER_CREATE, out, err);
-}
-
-int
-dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error *err)
-{
-  char fallback[4096];
+  const char *path = ledger->path;
   int create = (flags & DL_LEDGER_CREATE) != 0;
-  *out = NULL;
-  if (!path) {
-    int rc = dl_ledger_default_path(fallback, sizeof fallback, err);
-    if (rc)
-      return rc;
-    path = fallback;
-  }
   struct stat st;
   int exists = stat(path, &st) == 0;
   if (!exists && !create)
@@ -307,11 +218,6 @@ dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error
   if (rc)
     return rc;
 
-  dl_ledger *ledger = calloc(1, sizeof *ledger);
-  if (!ledger || !(ledger->path = strdup(path))) {
-    free(ledger);
-    return dl_fail(err, DL_ENOMEM, "out of memory opening the ledger");
-  }
   /* No write permission for anyone: read-only, even for root. */
   ledger->read_only = exists && (st.st_mode & 0222) == 0;
   /* Without DL_LEDGER_CREATE SQLite may not create the file either: it
@@ -319,21 +225,20 @@ dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error
   int open_flags = ledger->read_only ? SQLITE_OPEN_READONLY
                    : create          ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                      : SQLITE_OPEN_READWRITE;
-  int sql = sqlite3_open_v2(path, &ledger->db, open_flags, NULL);
-  if (sql != SQLITE_OK) {
-    rc = dl_ledger_fail(ledger, sql, "open", err);
-    dl_ledger_close(ledger);
-    return rc;
-  }
-  sqlite3_busy_timeout(ledger->db, 30000);
-  sqlite3_extended_result_codes(ledger->db, 1);
+  sqlite3 *db = NULL;
+  int sql = sqlite3_open_v2(path, &db, open_flags, NULL);
+  ledger->conn = db;
+  if (sql != SQLITE_OK)
+    return dl_sqlite_fail(ledger, sql, "open", err);
+  sqlite3_busy_timeout(db, 30000);
+  sqlite3_extended_result_codes(db, 1);
 
   /* The schema's checks read one snapshot: another process may be
      creating this very ledger meanwhile. */
   int version = 0;
-  sql = sqlite3_exec(ledger->db, "BEGIN", NULL, NULL, NULL);
+  sql = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   rc = sql == SQLITE_OK ? check_schema(ledger, &version, err)
-                        : dl_ledger_fail(ledger, sql, "read the schema", err);
+                        : dl_sqlite_fail(ledger, sql, "read the schema", err);
   dl_ledger_rollback(ledger);
   if (!rc && ledger->read_only && version < DL_LEDGER_SCHEMA_VERSION)
     rc = dl_fail(err, DL_ESTORAGE,
@@ -344,7 +249,7 @@ dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error
        not wait for: another process creating the same ledger makes it
        fail at once, so wait here as the busy timeout would. */
     for (int waited = 0;; waited += 10) {
-      sql = sqlite3_exec(ledger->db,
+      sql = sqlite3_exec(db,
                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                          "PRAGMA foreign_keys=ON;",
                          NULL, NULL, NULL);
@@ -352,28 +257,7 @@ dl_ledger_open_flags(const char *path, unsigned flags, dl_ledger **out, dl_error
         break;
       sqlite3_sleep(10);
     }
-    rc = sql == SQLITE_OK ? migrate(ledger, err) : dl_ledger_fail(ledger, sql, "set WAL mode", err);
+    rc = sql == SQLITE_OK ? migrate(ledger, err) : dl_sqlite_fail(ledger, sql, "set WAL mode", err);
   }
-  if (rc) {
-    dl_ledger_close(ledger);
-    return rc;
-  }
-  *out = ledger;
-  return DL_OK;
-}
-
-void
-dl_ledger_close(dl_ledger *ledger)
-{
-  if (!ledger)
-    return;
-  sqlite3_close_v2(ledger->db);
-  free(ledger->path);
-  free(ledger);
-}
-
-const char *
-dl_ledger_path(const dl_ledger *ledger)
-{
-  return ledger->path;
+  return rc;
 }
