@@ -9,7 +9,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: fuzz/run.sh BUILDDIR [SECONDS] [HARNESS...]}" && pwd)
 seconds=${2:-600}
 shift 2 2>/dev/null || shift $#
-harnesses=${*:-"otlp-json otlp-protobuf jaeger-json decode"}
+harnesses=${*:-"otlp-json otlp-protobuf jaeger-json decode exposition"}
 
 seed() {
   name=$1 corpus=$build/fuzz/corpus-$name
@@ -18,6 +18,7 @@ seed() {
     otlp-protobuf) pattern='*.pb *.protobuf-bin' ;;
     otlp-json) pattern='*.json *.jsonl *.txt' ;;
     jaeger-json) pattern='*.json' ;;
+    exposition) pattern='*.prom *.om' ;;
     *) pattern='*.json *.jsonl *.pb *.protobuf-bin *.gz' ;;
   esac
   for p in $pattern; do

@@ -125,6 +125,11 @@ typedef struct dl_correlation {
 int dl_correlate_check_running(const char *id, int64_t started, int64_t completed, int64_t now,
                                int64_t max_window, dl_error *err) DL_MUST_CHECK;
 
+/* The width of the judge's series buckets over window EXPERIMENT: BUCKET
+   when positive, else a thirtieth of the window in whole seconds, at
+   least one second.  Every source of figures uses it. */
+int64_t dl_judge_bucket_width(const dl_window *experiment, int64_t bucket);
+
 /* Correlates deployment D (service, version and start required) with the
    spans of SET.  The result borrows SET (free the result first). */
 int dl_correlate(const dl_trace_set *set, const dl_deployment *d, const dl_correlate_options *o,

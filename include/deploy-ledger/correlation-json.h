@@ -14,7 +14,15 @@
 /* A new reference (NULL when out of memory). */
 json_t *dl_correlation_json(const dl_correlation *c);
 
-/* The cells of M as an array of objects (window, group, figures). */
+/* The cells of M as an array of objects (source "traces", window, group,
+   figures). */
 json_t *dl_metrics_json(const dl_metrics *m);
+
+/* One comparison (figures, latency and error tests), and one verdict with
+   the width and number of its series buckets: the same shape whatever
+   source the figures came from.  New references. */
+json_t *dl_comparison_json(const dl_comparison *c);
+json_t *dl_judge_result_json(const dl_judge_result *j, int64_t bucket, size_t control_buckets,
+                             size_t experiment_buckets);
 
 #endif

@@ -20,6 +20,7 @@
 #include "ingest.h"
 #include "http-options.h"
 #include "sources.h"
+#include "prometheus.h"
 #include "quantile.h"
 #include "ddsketch.h"
 #include "mann-whitney.h"

@@ -127,6 +127,17 @@ dup_or_null(const char *s)
 
 /* ---- the judge's inputs: per-bucket series ---- */
 
+int64_t
+dl_judge_bucket_width(const dl_window *experiment, int64_t bucket)
+{
+  if (bucket > 0)
+    return bucket;
+  /* A thirtieth of the window, in whole seconds: enough points for the
+     rank test without buckets too thin to hold requests. */
+  bucket = (experiment->end - experiment->start) / 30 / INT64_C(1000000000) * INT64_C(1000000000);
+  return bucket < INT64_C(1000000000) ? INT64_C(1000000000) : bucket;
+}
+
 static double
 series_value(const dl_cell *cell, dl_metric_kind k)
 {
@@ -167,12 +178,7 @@ judge(run *r, const dl_cell *control_cell, const dl_cell *experiment_cell)
   if (rc)
     return rc;
   const dl_window *cw = &c->windows[c->control_window], *ew = &c->windows[c->experiment_window];
-  int64_t bucket = r->o->bucket;
-  if (bucket <= 0) {
-    bucket = (ew->end - ew->start) / 30 / INT64_C(1000000000) * INT64_C(1000000000);
-    if (bucket < INT64_C(1000000000))
-      bucket = INT64_C(1000000000);
-  }
+  int64_t bucket = dl_judge_bucket_width(ew, r->o->bucket);
   c->bucket = bucket;
   dl_window *cb = NULL, *eb = NULL;
   size_t ncb = 0, neb = 0;

@@ -47,6 +47,8 @@ cell_json(const dl_metrics *m, const dl_cell *c)
 {
   json_t *o = json_object();
   const dl_window *w = dl_metrics_window(m, c->window);
+  /* Rows of other sources (Prometheus) share the list: each says whence. */
+  json_object_set_new(o, "source", json_string("traces"));
   json_object_set_new(o, "window", str(w->name));
   json_object_set_new(o, "group", group_key(m, c));
   json_object_set_new(o, "count", json_integer((json_int_t) c->count));
@@ -71,8 +73,8 @@ dl_metrics_json(const dl_metrics *m)
   return a;
 }
 
-static json_t *
-comparison_json(const dl_comparison *c)
+json_t *
+dl_comparison_json(const dl_comparison *c)
 {
   json_t *o = json_object(), *figs = json_object();
   for (int f = 0; f < DL_FIG_COUNT_ALL; f++) {
@@ -125,10 +127,10 @@ comparison_json(const dl_comparison *c)
   return o;
 }
 
-static json_t *
-judge_json(const dl_correlation *c)
+json_t *
+dl_judge_result_json(const dl_judge_result *j, int64_t bucket, size_t control_buckets,
+                     size_t experiment_buckets)
 {
-  const dl_judge_result *j = &c->judge;
   json_t *o = json_object();
   json_object_set_new(o, "verdict", json_string(dl_verdict_name(j->verdict)));
   json_object_set_new(o, "score", num(j->score));
@@ -138,9 +140,9 @@ judge_json(const dl_correlation *c)
   json_object_set_new(o, "conf-level", num(j->conf_level));
   json_object_set_new(o, "critical-failure", json_boolean(j->critical_failure));
   json_object_set_new(o, "too-little-data", json_boolean(j->too_little_data));
-  json_object_set_new(o, "bucket", ns(c->bucket));
-  json_object_set_new(o, "control-buckets", json_integer((json_int_t) c->control_buckets));
-  json_object_set_new(o, "experiment-buckets", json_integer((json_int_t) c->experiment_buckets));
+  json_object_set_new(o, "bucket", ns(bucket));
+  json_object_set_new(o, "control-buckets", json_integer((json_int_t) control_buckets));
+  json_object_set_new(o, "experiment-buckets", json_integer((json_int_t) experiment_buckets));
   json_t *groups = json_array();
   for (size_t g = 0; g < j->n_groups; g++) {
     const dl_judge_group_score *s = &j->groups[g];
@@ -193,6 +195,12 @@ judge_json(const dl_correlation *c)
 }
 
 static json_t *
+judge_json(const dl_correlation *c)
+{
+  return dl_judge_result_json(&c->judge, c->bucket, c->control_buckets, c->experiment_buckets);
+}
+
+static json_t *
 canary_json(const dl_correlation *c)
 {
   json_t *o = json_object(), *pct = json_array(), *ops = json_array();
@@ -215,7 +223,7 @@ canary_json(const dl_correlation *c)
     json_array_append_new(pct, x);
   }
   for (size_t i = 0; i < c->n_operations; i++) {
-    json_t *x = comparison_json(&c->operations[i].cmp);
+    json_t *x = dl_comparison_json(&c->operations[i].cmp);
     json_object_set_new(x, "operation", str(c->operations[i].operation));
     json_object_set_new(x, "moved", num(c->operations[i].moved));
     json_array_append_new(ops, x);
@@ -316,10 +324,10 @@ dl_correlation_json(const dl_correlation *c)
   json_object_set_new(exp, "version", str(c->experiment_version));
   json_object_set_new(cmp, "control", ctl);
   json_object_set_new(cmp, "experiment", exp);
-  json_object_set_new(cmp, "overall", comparison_json(&c->overall));
+  json_object_set_new(cmp, "overall", dl_comparison_json(&c->overall));
   json_t *groups = json_array();
   for (size_t i = 0; i < c->n_groups; i++) {
-    json_t *x = comparison_json(&c->groups[i].cmp), *key = json_object();
+    json_t *x = dl_comparison_json(&c->groups[i].cmp), *key = json_object();
     size_t k = 0;
     for (size_t dim = 0; dim < g->n; dim++) {
       if (c->mode == DL_COMPARE_CANARY && g->dims[dim] == DL_DIM_VERSION)
