@@ -202,4 +202,5 @@ dl_guile_init(void)
   dl_guile_init_stats();
   dl_guile_init_process();
   dl_guile_init_receiver();
+  dl_guile_init_policy();
 }

@@ -34,7 +34,9 @@
     ("report" (deploy-ledger cli report) command-report
      "the impact report: Org, Markdown, JSON or HTML with charts")
     ("receive" (deploy-ledger cli receive) command-receive
-     "receive spans over OTLP/HTTP into a rolling window")))
+     "receive spans over OTLP/HTTP into a rolling window")
+    ("watch" (deploy-ledger cli watch) command-watch
+     "judge a deployment live; alert or roll back as a policy says")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
@@ -48,7 +50,7 @@ Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 --strict-export) or a tracing backend not read;
 correlate and report: 0 pass, 10 marginal, 11 fail, 12 inconclusive
 (too little data to judge); exec: the command's own (128+N when signal
-N killed it).~%"))
+N killed it); watch: 20 after a rollback, 21 when its command failed.~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))
