@@ -3,6 +3,7 @@
 #include "ledger/sqlite.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,16 @@ dl_sqlite_ledger_open(dl_ledger *ledger, unsigned flags, dl_error *err)
   int rc = exists ? check_sqlite_header(path, err) : make_parent_dirs(path, err);
   if (rc)
     return rc;
+  if (!exists) {
+    /* Created by us, readable by its owner only (the spool holds what
+       the collector was sent; SQLite gives its -wal and -shm files the
+       database file's mode): SQLite alone would follow the umask. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+      close(fd);
+    else if (errno != EEXIST) /* another process creating it is fine */
+      return dl_fail(err, DL_ESTORAGE, "cannot create ledger %s: %s", path, strerror(errno));
+  }
 
   /* No write permission for anyone: read-only, even for root. */
   ledger->read_only = exists && (st.st_mode & 0222) == 0;

@@ -162,5 +162,18 @@ check "names each dead letter it deletes" \
 check "dead letters gone" test "$(dead)" -eq 0
 check "the pending item kept" sh -c "deploy-ledger spool | grep -q '$id3'"
 status_is "--purge and --requeue together: usage error" 2 deploy-ledger spool --purge --requeue
+# 9. The ledger holds what the collector was sent: its files are its owner's.
+(umask 022; deploy-ledger start --service private --version 1 --db "$tmp/private/ledger.db" >/dev/null)
+check "a new ledger file is created mode 0600 whatever the umask" \
+  test "$(stat -c %a "$tmp/private/ledger.db")" = 600
+# SQLite removes the -wal and -shm files with the last connection: looked
+# at while one is open.
+check "and so are its -wal and -shm files" \
+  guile -c "(use-modules (deploy-ledger ledger))
+(call-with-ledger
+  (lambda (l)
+    (exit (and-map (lambda (f) (= #o600 (stat:perms (stat (string-append \"$tmp/private/ledger.db\" f)))))
+                   '(\"-wal\" \"-shm\"))))
+  \"$tmp/private/ledger.db\")"
 status_is "--help lists requeue and purge" 0 sh -c "deploy-ledger spool --help | grep -q -e '--requeue' && deploy-ledger spool --help | grep -q -e '--purge'"
 done_testing

@@ -19,15 +19,8 @@ stop_collector() {
   collector_pid=
 }
 at_exit stop_collector
-command -v node >/dev/null && command -v npm >/dev/null || skip_all "node and npm are not installed"
-mkdir -p "$peer"
-cp "$abs_top_srcdir/tests/js/grpc/package.json" "$peer/package.json"
-if ! (cd "$peer" && env -u LD_PRELOAD timeout 300 npm install --no-audit --no-fund --no-package-lock \
-        >"$tmp/npm.log" 2>&1); then
-  tail -5 "$tmp/npm.log" | diag
-  skip_all "the npm registry is unreachable: cannot install @grpc/grpc-js and @grpc/proto-loader"
-fi
-export GRPC_PEER_MODULES="$peer/node_modules"
+. "$abs_top_srcdir/tests/lib/js-packages.sh"
+js_packages "$abs_top_srcdir/tests/js/grpc" "$peer"
 export DEPLOY_LEDGER_DB="$tmp/ledger.db" OTEL_EXPORTER_OTLP_PROTOCOL=grpc
 start_collector() { # start_collector DIR [ANSWER...]
   mkdir -p "$1"; rm -f "$tmp/port"

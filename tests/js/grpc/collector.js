@@ -17,7 +17,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const modules = process.env.GRPC_PEER_MODULES;
+const modules = process.env.JS_PEER_MODULES;
 const grpc = require(path.join(modules, '@grpc/grpc-js'));
 const loader = require(path.join(modules, '@grpc/proto-loader'));
 const [protoDir, portFile, outDir, ...answers] = process.argv.slice(2);
