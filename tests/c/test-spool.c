@@ -103,6 +103,24 @@ test_dead_letters(void)
      "and due for the next flush");
   dl_spool_entries_free(e, n);
 
+  /* A copy of the ledger (deploy-ledger migrate) keeps the dead letter as
+     it is, and the copy's next item takes an id past it. */
+  dl_ledger *copy;
+  ok(dl_ledger_open_flags(dl_test_ledger_location(dir, "spool_copy"), DL_LEDGER_CREATE, &copy,
+                          &err) == DL_OK
+       && dl_ledger_copy(l, copy, 0, NULL, &err) == DL_OK,
+     "the ledger copied: %s", err.text);
+  ok(dl_ledger_spool_list(copy, 1, &e, &n, &err) == DL_OK && n == 1 && e[0].id == first
+       && e[0].attempts == 3 && e[0].http_status == 401 && e[0].grpc_status == -1,
+     "the copy's dead letter: same id, attempts and status");
+  dl_spool_entries_free(e, n);
+  ok(dl_ledger_spool_add(copy, d->id, &item, 1, &err) == DL_OK && newest(copy) > second,
+     "the copy's next item takes an id past every copied one");
+  int64_t all[] = {first};
+  ok(dl_ledger_spool_requeue(copy, all, 1, &moved, &err) == DL_OK && moved == 1,
+     "and its dead letter can be requeued beside it: %s", err.text);
+  dl_ledger_close(copy);
+
   /* Purge: dead letters only. */
   size_t deleted = 99;
   ok(dl_ledger_spool_purge(l, ids, 1, &deleted, &err) == DL_ENOTFOUND && deleted == 99,
