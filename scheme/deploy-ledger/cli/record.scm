@@ -197,7 +197,7 @@ Record a deployment and print its id.
                          this deployment instead of the pipeline
 " export-options-help "\
   --json                 print the deployment as JSON
-  --db FILE              the ledger file (created when absent)
+  --db FILE              the ledger file or PostgreSQL URL (created when absent)
 
 With an OTLP endpoint in the environment (OTEL_EXPORTER_OTLP_ENDPOINT...),
 its spans are spooled in the ledger and sent by --export or by
@@ -245,7 +245,7 @@ transition (exit 4).
   --actor NAME    who
   --reason TEXT   why now
   --json          print the deployment as JSON
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 ")
 
 (define (command-begin args)
@@ -280,7 +280,7 @@ $DEPLOY_LEDGER_DEPLOYMENT_ID) ended.
   --link TP       a traceparent the deployment affected or that ran it,
                   linked from its span; repeat for several
   --json          print the deployment as JSON
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 " export-options-help))
 
 (define* (finish-deployment o id status #:key at actor reason (links '()))
@@ -351,7 +351,7 @@ default: $DEPLOY_LEDGER_DEPLOYMENT_ID) reached status S.
   --status S      pending, in-progress, succeeded, failed or rolled-back
                   (required)
   --at T          when (RFC 3339; default now)
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 " export-options-help "\
 
 Each region or stage follows the lifecycle of a deployment: its first
