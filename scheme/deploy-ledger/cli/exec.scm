@@ -31,7 +31,7 @@ deploy-ledger are passed on to COMMAND, which decides when to stop.
 START OPTIONS, as for `deploy-ledger start':
 " start-options-help "\
   --export               send its spans to the OTLP endpoint at once
-  --db FILE              the ledger file (created when absent)
+  --db FILE              the ledger file or PostgreSQL URL (created when absent)
 
 Exit status: COMMAND's own; 128+N when signal N killed it (as shells do);
 127 when COMMAND was not found, 126 when it could not be run (the

@@ -203,7 +203,7 @@ Record a deployment and print its id.
                          this deployment instead of the pipeline
   --export               send its start span to the OTLP endpoint at once
   --json                 print the deployment as JSON
-  --db FILE              the ledger file (created when absent)
+  --db FILE              the ledger file or PostgreSQL URL (created when absent)
 
 With an OTLP endpoint in the environment (OTEL_EXPORTER_OTLP_ENDPOINT...),
 its spans are spooled in the ledger and sent by --export or by
@@ -250,7 +250,7 @@ transition (exit 4).
   --actor NAME    who
   --reason TEXT   why now
   --json          print the deployment as JSON
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 ")
 
 (define (command-begin args)
@@ -286,7 +286,7 @@ $DEPLOY_LEDGER_DEPLOYMENT_ID) ended.
                   linked from its span; repeat for several
   --export        send the deployment span to the OTLP endpoint at once
   --json          print the deployment as JSON
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 ")
 
 (define* (finish-deployment o id status #:key at actor reason (links '()))
@@ -356,7 +356,7 @@ default: $DEPLOY_LEDGER_DEPLOYMENT_ID) reached status S.
                   (required)
   --at T          when (RFC 3339; default now)
   --export        send its span to the OTLP endpoint at once
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 
 Each region or stage follows the lifecycle of a deployment: its first
 event may have any status; after that pending may start or end,
