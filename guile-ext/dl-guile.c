@@ -227,4 +227,5 @@ dl_guile_init(void)
   dl_guile_init_process();
   dl_guile_init_receiver();
   dl_guile_init_prometheus();
+  dl_guile_init_policy();
 }

@@ -66,6 +66,11 @@ size_t dl_guile_list_length(SCM list, const char *what, const char *who);
 /* The value of KEY (a symbol's name) in ALIST, or #f. */
 SCM dl_guile_ref(SCM alist, const char *key);
 
+/* ARGV, a non-empty list of strings, as a NULL-terminated array for
+   execvp (strings freed with the current dynwind, the array by the
+   collector); a wrong-type error naming WHO otherwise. */
+char **dl_guile_argv(SCM argv, const char *who);
+
 /* A symbol from a C string. */
 #define SYM(name) scm_from_utf8_symbol(name)
 
@@ -128,6 +133,7 @@ void dl_guile_init_stats(void);
 void dl_guile_init_process(void);
 void dl_guile_init_receiver(void);
 void dl_guile_init_prometheus(void);
+void dl_guile_init_policy(void);
 
 /* The C trace set and rows (*ROWS NULL: all) of a (deploy-ledger traces)
    trace set, or NULL when OBJ is not a live one. */

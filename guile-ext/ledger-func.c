@@ -109,7 +109,8 @@ SCM_DEFINE(dl_scm_ledger_open_p, "%ledger-open?", 1, 0, 0, (SCM ledger),
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_ledger_path, "%ledger-path", 1, 0, 0, (SCM ledger), "The ledger's file.")
+SCM_DEFINE(dl_scm_ledger_path, "%ledger-path", 1, 0, 0, (SCM ledger),
+           "The ledger's file, or its PostgreSQL URL without the password.")
 #define FUNC_NAME s_dl_scm_ledger_path
 {
   return dl_guile_from_string(dl_ledger_path(dl_guile_ledger_ref(ledger, FUNC_NAME)));
@@ -434,6 +435,33 @@ SCM_DEFINE(dl_scm_ledger_spool_add, "%ledger-spool-add", 3, 0, 0,
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
   return SCM_UNSPECIFIED;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_backend, "%ledger-backend", 1, 0, 0, (SCM ledger),
+           "The ledger's storage: the symbol sqlite or postgresql.")
+#define FUNC_NAME s_dl_scm_ledger_backend
+{
+  return scm_from_utf8_symbol(dl_ledger_backend_name(dl_guile_ledger_ref(ledger, FUNC_NAME)));
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_copy, "%ledger-copy", 3, 0, 0, (SCM from, SCM to, SCM force),
+           "Copy every deployment of FROM into TO in one transaction; into a TO that is not "
+           "empty only with FORCE.  Return the counts as an alist.")
+#define FUNC_NAME s_dl_scm_ledger_copy
+{
+  dl_ledger *a = dl_guile_ledger_ref(from, FUNC_NAME);
+  dl_ledger *b = dl_guile_ledger_ref(to, FUNC_NAME);
+  dl_copy_stats st;
+  dl_error err;
+  if (dl_ledger_copy(a, b, scm_is_true(force) ? DL_COPY_FORCE : 0, &st, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  return scm_list_5(scm_cons(SYM("deployments"), scm_from_long(st.deployments)),
+                    scm_cons(SYM("skipped"), scm_from_long(st.skipped)),
+                    scm_cons(SYM("history"), scm_from_long(st.history)),
+                    scm_cons(SYM("spooled"), scm_from_long(st.spooled)),
+                    scm_cons(SYM("dead-letters"), scm_from_long(st.dead_letters)));
 }
 #undef FUNC_NAME
 

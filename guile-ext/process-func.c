@@ -86,8 +86,8 @@ child_environment(SCM env, const char *who)
   return out;
 }
 
-static char **
-child_arguments(SCM argv, const char *who)
+char **
+dl_guile_argv(SCM argv, const char *who)
 {
   long n = scm_ilength(argv);
   if (n < 1)
@@ -125,7 +125,7 @@ SCM_DEFINE(dl_scm_run_command, "%run-command", 2, 0, 0, (SCM argv, SCM env),
 #define FUNC_NAME s_dl_scm_run_command
 {
   scm_dynwind_begin(0);
-  char **args = child_arguments(argv, FUNC_NAME);
+  char **args = dl_guile_argv(argv, FUNC_NAME);
   char **envp = child_environment(env, FUNC_NAME);
 
   int report[2];

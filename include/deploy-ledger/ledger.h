@@ -234,4 +234,30 @@ int dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status,
                                 const char *body, const char *reason,
                                 dl_error *err) DL_MUST_CHECK;
 
+/* What dl_ledger_copy copied. */
+typedef struct dl_copy_stats {
+  long deployments;   /* copied */
+  long skipped;       /* already in the target (with DL_COPY_FORCE) */
+  long history;       /* history entries copied */
+  long spooled;       /* spool items copied */
+  long dead_letters;  /* dead letters copied */
+} dl_copy_stats;
+
+enum dl_copy_flag {
+  /* Copy into a ledger that is not empty: the deployments it lacks are
+     added with their history, spool and dead letters (numbered after
+     its own); those it has are left as they are. */
+  DL_COPY_FORCE = 1u << 0
+};
+
+/* Copies every deployment of FROM, with its history, trace context,
+   spooled spans and dead letters, into TO (say an SQLite file into a
+   PostgreSQL database, or back) in one transaction of TO: all of it or
+   nothing.  FROM is read in one snapshot.  Into an empty TO, ids, history
+   numbers and spool ids are kept, so the two list and show the same.  A
+   TO that holds anything is DL_ESTORAGE naming it unless FLAGS has
+   DL_COPY_FORCE.  *STATS (may be NULL) receives the counts. */
+int dl_ledger_copy(dl_ledger *from, dl_ledger *to, unsigned flags, dl_copy_stats *stats,
+                   dl_error *err) DL_MUST_CHECK;
+
 #endif

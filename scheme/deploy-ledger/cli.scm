@@ -28,25 +28,30 @@
     ("dora" (deploy-ledger cli dora) command-dora "DORA figures per service and environment")
     ("flush" (deploy-ledger cli export) command-flush "send the spans waiting in the export spool")
     ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")
+    ("migrate" (deploy-ledger cli migrate) command-migrate
+     "copy the ledger to another (SQLite to PostgreSQL, or back)")
     ("correlate" (deploy-ledger cli correlate) command-correlate
      "did the deployment make latency, errors or throughput worse?")
     ("report" (deploy-ledger cli report) command-report
      "the impact report: Org, Markdown, JSON or HTML with charts")
     ("receive" (deploy-ledger cli receive) command-receive
-     "receive spans over OTLP/HTTP into a rolling window")))
+     "receive spans over OTLP/HTTP into a rolling window")
+    ("watch" (deploy-ledger cli watch) command-watch
+     "judge a deployment live; alert or roll back as a policy says")))
 
 (define (usage port)
   (format port "Usage: deploy-ledger COMMAND [OPTIONS]...~%~%Commands:~%")
   (for-each (lambda (c) (format port "  ~10a ~a~%" (first c) (fourth c))) %subcommands)
   (format port "~%Every command takes --db FILE (default: $DEPLOY_LEDGER_DB, else
-$XDG_DATA_HOME/deploy-ledger/ledger.db) and --help; only start and exec
+$XDG_DATA_HOME/deploy-ledger/ledger.db), or a PostgreSQL URL
+(postgresql://USER@HOST:PORT/DB), and --help; only start and exec
 create a ledger that does not exist.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
 (kept in the spool or the dead letters) or a tracing backend not read;
 correlate and report: 0 pass, 10 marginal, 11 fail, 12 inconclusive
 (too little data to judge); exec: the command's own (128+N when signal
-N killed it).~%"))
+N killed it); watch: 20 after a rollback, 21 when its command failed.~%"))
 
 (define (run-command entry args)
   (let ((proc (module-ref (resolve-interface (second entry)) (third entry))))

@@ -1,4 +1,5 @@
-;;; The ledger: every deployment and its history, in one SQLite file.
+;;; The ledger: every deployment and its history, in one SQLite file or
+;;; in a PostgreSQL database.
 (define-module (deploy-ledger ledger)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 match)
@@ -13,6 +14,8 @@
             ledger?
             ledger-open?
             ledger-path
+            ledger-backend
+            copy-ledger
             record-deployment!
             update-deployment-status!
             set-deployment-attribute!
@@ -29,7 +32,11 @@
   "Open the ledger at PATH, creating it (and its directory) when absent.
 Without PATH: @env{DEPLOY_LEDGER_DB}, else
 @file{$XDG_DATA_HOME/deploy-ledger/ledger.db}, else
-@file{~/.local/share/deploy-ledger/ledger.db}.  A file that is not a ledger
+@file{~/.local/share/deploy-ledger/ledger.db}.  A PATH that begins
+@code{postgresql://} or @code{postgres://} is a PostgreSQL database, its
+ledger in the schema @code{deploy_ledger} (created there when absent); the
+password comes from the URL, @env{PGPASSWORD}, @file{~/.pgpass} or a
+@env{PGSERVICE}, and is never shown.  A file that is not a ledger
 is refused and left untouched.  With @code{#:create? #f}, as whatever only
 reads a ledger should, a missing file or directory (or an empty file) is a
 @code{storage} error naming the path, and nothing is created."
@@ -57,8 +64,23 @@ CREATE? is that of @code{open-ledger}."
   (%ledger-open? ledger))
 
 (define (ledger-path ledger)
-  "The file of LEDGER."
+  "The file of LEDGER, or its PostgreSQL URL with any password replaced
+by @code{***}."
   (%ledger-path ledger))
+
+(define (ledger-backend ledger)
+  "Where LEDGER is kept: @code{sqlite} or @code{postgresql}."
+  (%ledger-backend ledger))
+
+(define* (copy-ledger from to #:key force?)
+  "Copy every deployment of the ledger FROM, with its history, trace
+context, spooled spans and dead letters, into the ledger TO, in one
+transaction of TO: all or nothing.  Into an empty TO ids and numbering
+are kept.  A TO that holds anything raises a @code{storage} error unless
+FORCE?, with which only the deployments TO lacks are added.  Returns an
+alist of counts: @code{deployments}, @code{skipped}, @code{history},
+@code{spooled}, @code{dead-letters}."
+  (%ledger-copy from to force?))
 
 (define (deployment-id x)
   (if (deployment-event? x) (deployment-event-id x) x))

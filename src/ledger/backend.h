@@ -25,6 +25,9 @@ typedef struct dl_ledger_backend {
      rows are locked as they are written (see lock_deployment). */
   int (*begin)(dl_ledger *ledger, dl_error *err);
   int (*commit)(dl_ledger *ledger, dl_error *err);
+  /* A read transaction: one snapshot for several queries (ended by
+     rollback). */
+  int (*begin_read)(dl_ledger *ledger, dl_error *err);
   void (*rollback)(dl_ledger *ledger);
   /* Inside a write transaction: holds deployment ID (a full id) until
      the transaction ends, so that two writers do not both move it from

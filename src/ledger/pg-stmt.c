@@ -221,6 +221,17 @@ pg_begin(dl_ledger *ledger, dl_error *err)
   return rc;
 }
 
+static int
+pg_begin_read(dl_ledger *ledger, dl_error *err)
+{
+  int rc = dl_pg_lost(ledger) ? dl_pg_reconnect(ledger, err) : DL_OK;
+  if (!rc)
+    rc = run_command(ledger, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                     "begin a transaction", err);
+  PG_OF(ledger)->in_transaction = !rc;
+  return rc;
+}
+
 static void
 pg_rollback(dl_ledger *ledger)
 {
@@ -541,6 +552,7 @@ const dl_ledger_backend dl_pg_backend = {
   .prepare = pg_prepare,
   .begin = pg_begin,
   .commit = pg_commit,
+  .begin_read = pg_begin_read,
   .rollback = pg_rollback,
   .lock_deployment = pg_lock_deployment,
   .claim_lock_clause = " FOR UPDATE SKIP LOCKED",

@@ -54,6 +54,13 @@ sqlite_begin(dl_ledger *ledger, dl_error *err)
   return rc == SQLITE_OK ? DL_OK : dl_sqlite_fail(ledger, rc, "begin a transaction", err);
 }
 
+static int
+sqlite_begin_read(dl_ledger *ledger, dl_error *err)
+{
+  int rc = sqlite3_exec(ledger->conn, "BEGIN", NULL, NULL, NULL);
+  return rc == SQLITE_OK ? DL_OK : dl_sqlite_fail(ledger, rc, "begin a transaction", err);
+}
+
 static void
 sqlite_rollback(dl_ledger *ledger)
 {
@@ -185,6 +192,7 @@ const dl_ledger_backend dl_sqlite_backend = {
   .prepare = sqlite_prepare,
   .begin = sqlite_begin,
   .commit = sqlite_commit,
+  .begin_read = sqlite_begin_read,
   .rollback = sqlite_rollback,
   .lock_deployment = NULL, /* BEGIN IMMEDIATE: one writer at a time */
   .claim_lock_clause = "",

@@ -8,17 +8,9 @@ unset GITHUB_RUN_ID CI_PIPELINE_ID BUILD_ID BUILDKITE_BUILD_ID
 pid=
 at_exit '[ -z "$pid" ] || kill $pid 2>/dev/null'
 src="$abs_top_srcdir/tests/js"
-js="$abs_top_builddir/tests/js"
 fixture="$abs_top_srcdir/tests/data/otlp/peer-spans.json"
-mkdir -p "$js"
-cp "$src/package.json" "$js/package.json"
-command -v node >/dev/null && command -v npm >/dev/null || skip_all "node and npm are not installed"
-if ! (cd "$js" && env -u LD_PRELOAD timeout 300 npm install --no-audit --no-fund --no-package-lock \
-        >"$tmp/npm.log" 2>&1); then
-  tail -5 "$tmp/npm.log" | diag
-  skip_all "the npm registry is unreachable: cannot install the OpenTelemetry JS packages"
-fi
-export JS_PEER_MODULES="$js/node_modules"
+. "$abs_top_srcdir/tests/lib/js-packages.sh"
+js_packages "$src" "$abs_top_builddir/tests/js"
 node() { env -u LD_PRELOAD node "$@"; }
 
 {
