@@ -63,6 +63,16 @@ grep -q '"judges":{"traces":{"verdict":"pass"' "$tmp/out"
 ok_if $? "both judges are kept" "$tmp/out"
 judged "both clean: pass" 0 --traces "$data/istio-clean.jaeger.json" --prometheus "$tmp/clean.om"
 
+# The report shows the mesh's rows beside the traces'.
+$dl report "$id" --traces "$data/istio-clean.jaeger.json" --prometheus "$tmp/clean.om" \
+  --format md > "$tmp/report.md"
+[ $? -eq 0 ] && grep -q '^| during | version=v2 (prometheus) | ' "$tmp/report.md" \
+  && grep -q '^| during | all | ' "$tmp/report.md"
+ok_if $? "report --prometheus: the mesh's rows marked beside the trace rows" "$tmp/report.md"
+$dl report "$id" --prometheus "$tmp/regressed.om" --format json > "$tmp/report.json"
+[ $? -eq 11 ] && grep -q '"source":"prometheus"' "$tmp/report.json"
+ok_if $? "report --prometheus alone: the mesh's verdict (fail) and rows" "$tmp/report.json"
+
 # Bad input: clear errors, documented statuses.
 printf 'foo{code="200" 1\n' > "$tmp/bad.prom"
 judged "a malformed exposition file: exit 1" 1 --prometheus "$tmp/bad.prom"
