@@ -411,21 +411,23 @@ compare(run *r, dl_cell *cells, const dl_cell **control, const dl_cell **experim
   *control = *experiment = NULL;
   if (p->mode == DL_COMPARE_CANARY) {
     p->control_window = p->experiment_window = DL_WINDOW_DURING;
-    const char *ctl = r->o->control_version;
-    if (!ctl && p->previous_version && row_of(&p->rows, DL_WINDOW_DURING, p->previous_version, 0))
-      ctl = p->previous_version;
-    if (!ctl) {
-      /* The busiest version other than the new one. */
-      double best = 0;
-      for (size_t i = 0; i < p->rows.n; i++) {
-        const dl_mesh_row *x = &p->rows.rows[i];
-        if (x->window == DL_WINDOW_DURING && x->version && strcmp(x->version, p->version) != 0
-            && x->count > best) {
-          best = x->count;
-          ctl = x->version;
-        }
-      }
+    size_t n = p->rows.n;
+    const char **versions = malloc((n ? n : 1) * sizeof *versions);
+    double *counts = malloc((n ? n : 1) * sizeof *counts);
+    if (!versions || !counts) {
+      free(versions);
+      free(counts);
+      return dl_fail(r->err, DL_ENOMEM, "out of memory");
     }
+    for (size_t i = 0; i < n; i++) {
+      const dl_mesh_row *x = &p->rows.rows[i];
+      versions[i] = x->window == DL_WINDOW_DURING ? x->version : NULL;
+      counts[i] = x->count;
+    }
+    const char *ctl = dl_canary_control_version(r->o->control_version, p->previous_version,
+                                                p->version, versions, counts, n);
+    free(versions);
+    free(counts);
     p->control_version = dup_or_null(ctl);
     p->experiment_version = strdup(p->version);
     if ((ctl && !p->control_version) || !p->experiment_version)

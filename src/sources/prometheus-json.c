@@ -139,29 +139,8 @@ canary(const dl_prom_correlation *p)
 {
   if (p->mode != DL_COMPARE_CANARY)
     return json_null();
-  json_t *o = json_object(), *pct = json_array();
-  static const int figs[4] = {DL_FIG_P50, DL_FIG_P90, DL_FIG_P95, DL_FIG_P99};
-  static const int percents[4] = {50, 90, 95, 99};
-  for (int i = 0; i < 4; i++) {
-    const dl_delta *d = &p->overall.delta[figs[i]];
-    json_t *x = json_object();
-    json_object_set_new(x, "percentile", json_integer(percents[i]));
-    json_object_set_new(x, "baseline", num(d->control));
-    json_object_set_new(x, "canary", num(d->experiment));
-    json_object_set_new(x, "change", num(d->abs));
-    json_object_set_new(x, "relative-change", num(d->rel));
-    const char *cls = NULL;
-    for (size_t k = 0; p->judged && k < p->judge.n_metrics; k++)
-      if ((int) p->judge.metrics[k].config.kind == i)
-        cls = dl_classification_name(p->judge.metrics[k].classification);
-    json_object_set_new(x, "classification", str(cls));
-    json_array_append_new(pct, x);
-  }
-  json_object_set_new(o, "control-version", str(p->control_version));
-  json_object_set_new(o, "canary-version", str(p->experiment_version));
-  json_object_set_new(o, "percentiles", pct);
-  json_object_set_new(o, "operations", json_array());
-  return o;
+  return dl_canary_json(&p->overall, p->judged ? &p->judge : NULL, p->control_version,
+                        p->experiment_version, NULL);
 }
 
 static int

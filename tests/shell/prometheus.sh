@@ -61,19 +61,22 @@ if [ -z "$url" ]; then
 fi
 ok_if 0 "Prometheus answers on $url"
 
-# The peer prints its own TAP: its results become this script's.
-peer_check() {
-  "$peer" check "$url" "$@" > "$tmp/peer.tap" 2>&1
+# The peer prints its own TAP: its results become this script's, each
+# prefixed with LABEL.
+peer_tap() { # LABEL PEER-ARGUMENTS...
+  label=$1; shift
+  "$peer" "$@" > "$tmp/peer.tap" 2>&1
   grep -E '^(ok|not ok) ' "$tmp/peer.tap" > "$tmp/peer.results"
   grep '^#' "$tmp/peer.tap" > "$tmp/peer.diag"
   while IFS= read -r line; do
     case $line in
-      "not ok"*) ok_if 1 "$2: ${line#not ok * - }" "$tmp/peer.diag" ;;
-      *) ok_if 0 "$2: ${line#ok * - }" ;;
+      "not ok"*) ok_if 1 "$label: ${line#not ok * - }" "$tmp/peer.diag" ;;
+      *) ok_if 0 "$label: ${line#ok * - }" ;;
     esac
   done < "$tmp/peer.results"
-  [ -s "$tmp/peer.results" ] || ok_if 1 "$2: the peer ran" "$tmp/peer.tap"
+  [ -s "$tmp/peer.results" ] || ok_if 1 "$label: the peer ran" "$tmp/peer.tap"
 }
+peer_check() { peer_tap "$2" check "$url" "$@"; }
 peer_check "$tmp/istio.om" istio "$start" "$completed" "$width" \
   'v1=destination_canonical_revision="v1"' 'v2=destination_canonical_revision="",destination_version="v2"'
 peer_check "$tmp/linkerd.om" linkerd "$start" "$completed" "$width" 'v1=version="v1"' 'v2=version="v2"'
@@ -108,18 +111,7 @@ ok_if $? "... and the summary says what to check" "$tmp/out"
 
 judged "correlate --json (Istio, checkout)" 11 "$id_checkout" istio --json
 cp "$tmp/out" "$tmp/istio.json"
-peer_json() {
-  "$peer" json-check "$url" "$@" > "$tmp/peer.tap" 2>&1
-  grep -E '^(ok|not ok) ' "$tmp/peer.tap" > "$tmp/peer.results"
-  grep '^#' "$tmp/peer.tap" > "$tmp/peer.diag"
-  while IFS= read -r line; do
-    case $line in
-      "not ok"*) ok_if 1 "$2 --json: ${line#not ok * - }" "$tmp/peer.diag" ;;
-      *) ok_if 0 "$2 --json: ${line#ok * - }" ;;
-    esac
-  done < "$tmp/peer.results"
-  [ -s "$tmp/peer.results" ] || ok_if 1 "$2 --json: the peer ran" "$tmp/peer.tap"
-}
+peer_json() { peer_tap "$2 --json" json-check "$url" "$@"; }
 peer_json "$tmp/istio.json" istio checkout \
   'v1=destination_canonical_revision="v1"' 'v2=destination_canonical_revision="",destination_version="v2"'
 judged "correlate --json (Linkerd, payments)" 11 "$id_payments" linkerd --json
