@@ -1,5 +1,6 @@
-/* Primitives for OTLP export: exporters, deployment span payloads (built
-   by deployment-span-func.c), sending, flushing the spool. */
+/* Primitives for OTLP export: exporters (strict, or lenient with the
+   environment), deployment span payloads (built by
+   deployment-span-func.c), sending, flushing the spool. */
 #include "dl-guile.h"
 
 #include <stdio.h>
@@ -70,11 +71,42 @@ add_pairs(dl_exporter_config *c, SCM key, SCM alist, const char *who)
   }
 }
 
+/* An exporter from the environment's settings read as C has filled them
+   in C (strict or lenient), overridden by SETTINGS.  On return the
+   exporter is owned by a Scheme object. */
+static SCM
+exporter_from(dl_exporter_config *c, SCM settings, const char *who)
+{
+  dl_error err;
+  scm_dynwind_unwind_handler(free_config, c, SCM_F_WIND_EXPLICITLY);
+  for (SCM l = settings; scm_is_pair(l); l = scm_cdr(l)) {
+    SCM key = scm_caar(l), value = scm_cdar(l);
+    if (scm_is_false(value))
+      continue;
+    if (!scm_is_symbol(key))
+      scm_wrong_type_arg_msg(who, SCM_ARG1, settings, "alist with symbol keys");
+    if ((scm_is_eq(key, SYM("headers")) || scm_is_eq(key, SYM("resource-attributes")))
+        && (scm_is_pair(value) || scm_is_null(value))) {
+      add_pairs(c, key, value, who);
+      continue;
+    }
+    char *k = dl_guile_string(scm_symbol_to_string(key), SCM_ARG1, who);
+    if (dl_exporter_config_set(c, k, setting_text(key, value, who), &err))
+      dl_guile_raise(who, &err);
+  }
+  dl_exporter *e;
+  if (dl_exporter_new(c, &e, &err))
+    dl_guile_raise(who, &err);
+  /* Freed here only if making its Scheme object fails. */
+  scm_dynwind_unwind_handler(free_unowned_exporter, e, 0);
+  return scm_make_foreign_object_1(exporter_type, e);
+}
+
 SCM_DEFINE(dl_scm_exporter_new, "%exporter-new", 1, 0, 0, (SCM settings),
            "An exporter from the OTEL_* environment, overridden by SETTINGS, an alist "
            "of setting names (symbols, as dl_exporter_config_set knows them) and values "
            "(strings or numbers; #f: unset); headers and resource-attributes may also "
-           "be alists of strings.")
+           "be alists of strings.  A variable that cannot be used raises.")
 #define FUNC_NAME s_dl_scm_exporter_new
 {
   scm_dynwind_begin(0);
@@ -83,30 +115,34 @@ SCM_DEFINE(dl_scm_exporter_new, "%exporter-new", 1, 0, 0, (SCM settings),
   dl_error err;
   if (dl_exporter_config_from_env(&c, &configured, &err))
     dl_guile_raise(FUNC_NAME, &err);
-  scm_dynwind_unwind_handler(free_config, &c, SCM_F_WIND_EXPLICITLY);
-  for (SCM l = settings; scm_is_pair(l); l = scm_cdr(l)) {
-    SCM key = scm_caar(l), value = scm_cdar(l);
-    if (scm_is_false(value))
-      continue;
-    if (!scm_is_symbol(key))
-      scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG1, settings, "alist with symbol keys");
-    if ((scm_is_eq(key, SYM("headers")) || scm_is_eq(key, SYM("resource-attributes")))
-        && (scm_is_pair(value) || scm_is_null(value))) {
-      add_pairs(&c, key, value, FUNC_NAME);
-      continue;
-    }
-    char *k = dl_guile_string(scm_symbol_to_string(key), SCM_ARG1, FUNC_NAME);
-    if (dl_exporter_config_set(&c, k, setting_text(key, value, FUNC_NAME), &err))
-      dl_guile_raise(FUNC_NAME, &err);
-  }
-  dl_exporter *e;
-  if (dl_exporter_new(&c, &e, &err))
-    dl_guile_raise(FUNC_NAME, &err);
-  /* Freed here only if making its Scheme object fails. */
-  scm_dynwind_unwind_handler(free_unowned_exporter, e, 0);
-  SCM obj = scm_make_foreign_object_1(exporter_type, e);
+  SCM obj = exporter_from(&c, settings, FUNC_NAME);
   scm_dynwind_end();
   return obj;
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_exporter_new_lenient, "%exporter-new-lenient", 1, 0, 0, (SCM settings),
+           "As %exporter-new, but the OTEL_* variables that cannot be used are left "
+           "out: returns (exporter . problems), PROBLEMS a list of messages naming "
+           "each variable and its value.  SETTINGS that cannot be used still raise.")
+#define FUNC_NAME s_dl_scm_exporter_new_lenient
+{
+  scm_dynwind_begin(0);
+  dl_exporter_config c;
+  dl_error problems[DL_EXPORTER_MAX_PROBLEMS], err;
+  size_t n = 0;
+  int configured;
+  if (dl_exporter_config_from_env_lenient(&c, &configured, problems, DL_EXPORTER_MAX_PROBLEMS,
+                                          &n, &err))
+    dl_guile_raise(FUNC_NAME, &err);
+  SCM obj = exporter_from(&c, settings, FUNC_NAME);
+  SCM list = SCM_EOL;
+  if (n > DL_EXPORTER_MAX_PROBLEMS)
+    list = scm_list_1(scm_from_utf8_string("and more OTEL_* variables that cannot be used"));
+  for (size_t i = n < DL_EXPORTER_MAX_PROBLEMS ? n : DL_EXPORTER_MAX_PROBLEMS; i-- > 0;)
+    list = scm_cons(dl_guile_from_string(problems[i].text), list); /* the environment's bytes */
+  scm_dynwind_end();
+  return scm_cons(obj, list);
 }
 #undef FUNC_NAME
 
@@ -182,44 +218,55 @@ SCM_DEFINE(dl_scm_exporter_send, "%exporter-send", 3, 0, 0,
   scm_dynwind_begin(0);
   if (!scm_is_bytevector(body))
     scm_wrong_type_arg_msg(FUNC_NAME, SCM_ARG2, body, "bytevector");
-  dl_send_result res;
+  dl_send_result *res = scm_gc_malloc_pointerless(sizeof *res, "send result");
   int rc = dl_exporter_send(e, SCM_BYTEVECTOR_CONTENTS(body), SCM_BYTEVECTOR_LENGTH(body),
-                            dl_guile_string(content_type, SCM_ARG3, FUNC_NAME), &res, NULL);
+                            dl_guile_string(content_type, SCM_ARG3, FUNC_NAME), NULL, res, NULL);
   scm_remember_upto_here_1(body);
   scm_dynwind_end();
   /* The client makes the collector's words printable; converted with
      dl_guile_from_string all the same, so that text which is not UTF-8
      could never raise Guile's decoding-error here. */
   return scm_list_n(scm_cons(SYM("ok"), scm_from_bool(rc == DL_OK)),
-                    scm_cons(SYM("http-status"), scm_from_int(res.http_status)),
-                    scm_cons(SYM("attempts"), scm_from_int(res.attempts)),
-                    scm_cons(SYM("permanent"), scm_from_bool(res.permanent)),
-                    scm_cons(SYM("rejected-spans"), scm_from_long(res.rejected_spans)),
-                    scm_cons(SYM("message"), dl_guile_from_string(res.message)),
-                    scm_cons(SYM("response-body"), dl_guile_from_string(res.body)),
+                    scm_cons(SYM("http-status"), scm_from_int(res->http_status)),
+                    scm_cons(SYM("grpc-status"),
+                             res->grpc_status >= 0 ? scm_from_int(res->grpc_status) : SCM_BOOL_F),
+                    scm_cons(SYM("attempts"), scm_from_int(res->attempts)),
+                    scm_cons(SYM("permanent"), scm_from_bool(res->permanent)),
+                    scm_cons(SYM("rejected-spans"), scm_from_long(res->rejected_spans)),
+                    scm_cons(SYM("message"), dl_guile_from_string(res->message)),
+                    scm_cons(SYM("response-body"), dl_guile_from_string(res->body)),
                     SCM_UNDEFINED);
 }
 #undef FUNC_NAME
 
-SCM_DEFINE(dl_scm_exporter_flush, "%exporter-flush", 4, 0, 0,
-           (SCM exporter, SCM ledger, SCM deployment_id, SCM force),
-           "Send the spool of LEDGER; return counts as an alist.")
+SCM_DEFINE(dl_scm_exporter_flush, "%exporter-flush", 6, 0, 0,
+           (SCM exporter, SCM ledger, SCM deployment_id, SCM force, SCM once, SCM deadline_ms),
+           "Send the spool of LEDGER (ONCE: one attempt per item, stopping at the first "
+           "temporary failure; DEADLINE-MS: the whole flush, #f for none); return "
+           "counts as an alist.")
 #define FUNC_NAME s_dl_scm_exporter_flush
 {
   dl_exporter *e = exporter_ref(exporter, FUNC_NAME);
   dl_ledger *l = dl_guile_ledger_ref(ledger, FUNC_NAME);
+  dl_send_limits limits = {scm_is_true(once),
+                           scm_is_false(deadline_ms) ? 0 : scm_to_long(deadline_ms)};
   scm_dynwind_begin(0);
   dl_flush_stats st;
   dl_error err;
   if (dl_exporter_flush(e, l, dl_guile_string_or_null(deployment_id, SCM_ARG3, FUNC_NAME),
-                        scm_is_true(force), &st, &err))
+                        scm_is_true(force), &limits, &st, &err))
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
-  return scm_list_5(scm_cons(SYM("sent"), scm_from_long(st.sent)),
+  return scm_list_n(scm_cons(SYM("sent"), scm_from_long(st.sent)),
                     scm_cons(SYM("spans"), scm_from_long(st.spans)),
                     scm_cons(SYM("rejected-spans"), scm_from_long(st.rejected_spans)),
                     scm_cons(SYM("retry-later"), scm_from_long(st.retry_later)),
-                    scm_cons(SYM("dead-lettered"), scm_from_long(st.dead_lettered)));
+                    scm_cons(SYM("untried"), scm_from_long(st.untried)),
+                    scm_cons(SYM("dead-lettered"), scm_from_long(st.dead_lettered)),
+                    scm_cons(SYM("last-failure"),
+                             st.last_failure[0] ? dl_guile_from_string(st.last_failure)
+                                                : SCM_BOOL_F),
+                    SCM_UNDEFINED);
 }
 #undef FUNC_NAME
 

@@ -412,6 +412,7 @@ SCM_DEFINE(dl_scm_ledger_spool, "%ledger-spool", 2, 0, 0, (SCM ledger, SCM dead)
       scm_cons(SYM("last-error"), dl_guile_from_string(e->last_error)),
       scm_cons(SYM("failed"), dl_guile_time_or_false(e->failed)),
       scm_cons(SYM("http-status"), scm_is_true(dead) ? scm_from_int(e->http_status) : SCM_BOOL_F),
+      scm_cons(SYM("grpc-status"), e->grpc_status >= 0 ? scm_from_int(e->grpc_status) : SCM_BOOL_F),
       scm_cons(SYM("response-body"), dl_guile_from_string(e->response_body)),
       scm_cons(SYM("reason"), dl_guile_from_string(e->reason)), SCM_UNDEFINED);
     result = scm_cons(entry, result);
@@ -435,6 +436,58 @@ SCM_DEFINE(dl_scm_ledger_spool_add, "%ledger-spool-add", 3, 0, 0,
     dl_guile_raise(FUNC_NAME, &err);
   scm_dynwind_end();
   return SCM_UNSPECIFIED;
+}
+#undef FUNC_NAME
+
+/* The dead-letter ids of the list IDS (integers), for requeue and purge:
+   an array in garbage-collected memory. */
+static int64_t *
+dead_letter_ids(SCM ids, size_t *n, const char *who)
+{
+  long len = scm_ilength(ids);
+  if (len < 0)
+    scm_wrong_type_arg_msg(who, SCM_ARG2, ids, "list of dead-letter ids");
+  int64_t *out = scm_gc_malloc_pointerless((size_t) (len ? len : 1) * sizeof *out, "ids");
+  *n = 0;
+  for (SCM l = ids; scm_is_pair(l); l = scm_cdr(l)) {
+    if (!scm_is_signed_integer(scm_car(l), INT64_MIN, INT64_MAX))
+      scm_wrong_type_arg_msg(who, SCM_ARG2, ids, "list of dead-letter ids");
+    out[(*n)++] = scm_to_int64(scm_car(l));
+  }
+  return out;
+}
+
+/* Runs OP (requeue or purge) on the dead letters IDS of LEDGER; the
+   count it reports. */
+static SCM
+on_dead_letters(SCM ledger, SCM ids,
+                int (*op)(dl_ledger *, const int64_t *, size_t, size_t *, dl_error *),
+                const char *who)
+{
+  dl_ledger *l = dl_guile_ledger_ref(ledger, who);
+  size_t n, done = 0;
+  int64_t *list = dead_letter_ids(ids, &n, who);
+  dl_error err;
+  if (op(l, list, n, &done, &err))
+    dl_guile_raise(who, &err);
+  return scm_from_size_t(done);
+}
+
+SCM_DEFINE(dl_scm_ledger_spool_requeue, "%ledger-spool-requeue", 2, 0, 0, (SCM ledger, SCM ids),
+           "Move the dead letters IDS (all of them when IDS is empty) back to the spool; "
+           "return how many moved.")
+#define FUNC_NAME s_dl_scm_ledger_spool_requeue
+{
+  return on_dead_letters(ledger, ids, dl_ledger_spool_requeue, FUNC_NAME);
+}
+#undef FUNC_NAME
+
+SCM_DEFINE(dl_scm_ledger_spool_purge, "%ledger-spool-purge", 2, 0, 0, (SCM ledger, SCM ids),
+           "Delete the dead letters IDS (all of them when IDS is empty) for good; return "
+           "how many were deleted.")
+#define FUNC_NAME s_dl_scm_ledger_spool_purge
+{
+  return on_dead_letters(ledger, ids, dl_ledger_spool_purge, FUNC_NAME);
 }
 #undef FUNC_NAME
 

@@ -18,7 +18,7 @@
 #include "error.h"
 
 /* The schema version this code writes; older files are migrated on open. */
-#define DL_LEDGER_SCHEMA_VERSION 3
+#define DL_LEDGER_SCHEMA_VERSION 4
 
 typedef struct dl_ledger dl_ledger;
 
@@ -178,7 +178,9 @@ int dl_ledger_dora(dl_ledger *ledger, const char *service, const char *environme
                    dl_error *err) DL_MUST_CHECK;
 void dl_dora_free(dl_dora *figures, size_t n);
 
-/* The export spool. */
+/* The export spool: encoded spans waiting for the collector, and the dead
+   letters, items a collector refused for good.  An item keeps its id
+   when it moves between the two (an id is never used by both). */
 typedef struct dl_spool_entry {
   int64_t id;
   char *deployment_id;
@@ -187,13 +189,14 @@ typedef struct dl_spool_entry {
   int span_count;
   void *payload;
   size_t size;
-  int attempts;
+  int attempts;          /* requests sent for it so far, refused one included */
   int64_t next_attempt;  /* DL_TIME_NONE: at once */
   char *last_error;
   /* dead letters only */
   int64_t failed;
-  int http_status;
-  char *response_body;
+  int http_status;       /* the refusal's HTTP status; 0: none */
+  int grpc_status;       /* the refusal's gRPC status; -1: not gRPC */
+  char *response_body;   /* the collector's answer, escaped (dl_exporter_escape_body) */
   char *reason;
 } dl_spool_entry;
 
@@ -211,10 +214,15 @@ int dl_ledger_spool_pending(dl_ledger *ledger, size_t limit, int64_t now,
    several flushers at once (processes or machines) each get different
    items, so no span is sent twice.  The caller sends each item and then
    acknowledges, reschedules (which releases the claim) or dead-letters
-   it.  Lease: DL_SPOOL_CLAIM_LEASE from the real time. */
+   it, or releases it untried.  Lease: DL_SPOOL_CLAIM_LEASE from the
+   real time. */
 int dl_ledger_spool_claim(dl_ledger *ledger, const char *deployment_id, int64_t now,
                           dl_spool_entry **out, size_t *n, dl_error *err) DL_MUST_CHECK;
-/* Every pending item, due or not, and every dead letter. */
+/* Gives claimed item ID back untried (a flush that ran out of time or
+   stopped at a collector that is down), due as it was. */
+int dl_ledger_spool_release(dl_ledger *ledger, int64_t id, dl_error *err) DL_MUST_CHECK;
+/* Every pending item, due or not, or (DEAD nonzero) every dead letter,
+   oldest first. */
 int dl_ledger_spool_list(dl_ledger *ledger, int dead, dl_spool_entry **out, size_t *n,
                          dl_error *err) DL_MUST_CHECK;
 void dl_spool_entries_free(dl_spool_entry *entries, size_t n);
@@ -226,13 +234,40 @@ int dl_ledger_spool_add(dl_ledger *ledger, const char *id, const dl_spool_item *
 
 /* The collector accepted item ID: delete it. */
 int dl_ledger_spool_ack(dl_ledger *ledger, int64_t id, dl_error *err) DL_MUST_CHECK;
-/* A temporary failure: try again at NEXT_ATTEMPT. */
-int dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
-                                const char *error_text, dl_error *err) DL_MUST_CHECK;
-/* A permanent failure: move the item to the dead letters. */
-int dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status,
-                                const char *body, const char *reason,
+/* A temporary failure after ATTEMPTS more requests: try again at
+   NEXT_ATTEMPT (DL_TIME_NONE: at the next flush). */
+int dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int attempts,
+                                int64_t next_attempt, const char *error_text,
                                 dl_error *err) DL_MUST_CHECK;
+
+/* Why a collector refused an item for good. Strings are borrowed. */
+typedef struct dl_refusal {
+  int attempts;              /* requests of the send that ended in the refusal */
+  int http_status;           /* 0: no HTTP answer */
+  int grpc_status;           /* -1: not gRPC */
+  const char *response_body; /* printable text (escaped); stored as given */
+  const char *reason;
+} dl_refusal;
+
+/* A permanent failure: move item ID to the dead letters. */
+int dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, const dl_refusal *why,
+                                dl_error *err) DL_MUST_CHECK;
+
+/* Moves the dead letters IDS (N of them; N == 0: all) back to the spool,
+   due at once, their attempts kept and the refusal as their last error:
+   for when what made the collector refuse (an expired key, a wrong
+   endpoint) is fixed.  One transaction: an id that is not a dead letter
+   is DL_ENOTFOUND naming it, and nothing moves.  *MOVED (when not NULL)
+   receives the count. */
+int dl_ledger_spool_requeue(dl_ledger *ledger, const int64_t *ids, size_t n, size_t *moved,
+                            dl_error *err) DL_MUST_CHECK;
+
+/* Deletes the dead letters IDS (N == 0: all) for good, in one
+   transaction; an id that is not a dead letter is DL_ENOTFOUND naming
+   it, and nothing is deleted.  Pending items are never deleted here.
+   *DELETED (when not NULL) receives the count. */
+int dl_ledger_spool_purge(dl_ledger *ledger, const int64_t *ids, size_t n, size_t *deleted,
+                          dl_error *err) DL_MUST_CHECK;
 
 /* What dl_ledger_copy copied. */
 typedef struct dl_copy_stats {

@@ -27,7 +27,8 @@
     ("history" (deploy-ledger cli query) command-history "show a deployment's history")
     ("dora" (deploy-ledger cli dora) command-dora "DORA figures per service and environment")
     ("flush" (deploy-ledger cli export) command-flush "send the spans waiting in the export spool")
-    ("spool" (deploy-ledger cli export) command-spool "list the spans waiting, or dead-lettered")
+    ("spool" (deploy-ledger cli export) command-spool
+     "list the spans waiting or the dead letters; requeue or purge dead letters")
     ("migrate" (deploy-ledger cli migrate) command-migrate
      "copy the ledger to another (SQLite to PostgreSQL, or back)")
     ("correlate" (deploy-ledger cli correlate) command-correlate
@@ -48,7 +49,8 @@ $XDG_DATA_HOME/deploy-ledger/ledger.db), or a PostgreSQL URL
 create a ledger that does not exist.~%
 Exit status: 0 success, 1 other error, 2 usage error, 3 not found,
 4 invalid status transition, 5 storage error, 6 spans not exported
-(kept in the spool or the dead letters) or a tracing backend not read;
+(kept in the spool or the dead letters: flush, or --export with
+--strict-export) or a tracing backend not read;
 correlate and report: 0 pass, 10 marginal, 11 fail, 12 inconclusive
 (too little data to judge); exec: the command's own (128+N when signal
 N killed it); watch: 20 after a rollback, 21 when its command failed.~%"))

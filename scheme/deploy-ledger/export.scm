@@ -1,4 +1,5 @@
-;;; Deployments to OpenTelemetry backends over OTLP/HTTP, without loss.
+;;; Deployments to OpenTelemetry backends over OTLP/HTTP or OTLP/gRPC,
+;;; without loss.
 (define-module (deploy-ledger export)
   #:use-module (srfi srfi-1)
   #:use-module (deploy-ledger core extension)
@@ -8,17 +9,21 @@
   #:use-module (deploy-ledger core types)
   #:use-module (deploy-ledger ledger)
   #:export (make-otlp-exporter
+            make-lenient-otlp-exporter
             otlp-exporter-description
             otlp-endpoint-configured?
             deployment-span-payload
             export-spans
             export-deployment
-            flush-spool))
+            flush-spool
+            requeue-dead-letters
+            purge-dead-letters))
 
 (define* (make-otlp-exporter #:key endpoint protocol headers timeout compression
                              certificate client-certificate client-key deadline backoff
                              max-backoff resource-attributes service-name)
-  "An OTLP/HTTP exporter.  Settings come from the environment as every
+  "An OTLP exporter (OTLP/HTTP, or OTLP/gRPC with PROTOCOL
+@code{\"grpc\"}).  Settings come from the environment as every
 OpenTelemetry SDK reads it (@env{OTEL_EXPORTER_OTLP_ENDPOINT} with
 @code{/v1/traces} appended, @env{OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} as is,
 @code{_HEADERS}, @code{_TIMEOUT}, @code{_COMPRESSION}, @code{_PROTOCOL},
@@ -26,8 +31,12 @@ OpenTelemetry SDK reads it (@env{OTEL_EXPORTER_OTLP_ENDPOINT} with
 @env{OTEL_RESOURCE_ATTRIBUTES}, @env{OTEL_SERVICE_NAME}); each keyword given
 overrides its variable, parsed the same way, so a bad value raises the
 same @code{&deploy-ledger-error} naming the setting, the value and the
-valid ones.  ENDPOINT is the full traces URL (http or https); PROTOCOL
-@code{\"http/protobuf\"} (default) or @code{\"http/json\"}; HEADERS an alist
+valid ones.  ENDPOINT is the full traces URL (http or https; for gRPC
+only its scheme, host and port count); PROTOCOL
+@code{\"http/protobuf\"} (default), @code{\"http/json\"} or
+@code{\"grpc\"} (unary @code{TraceService/Export} over HTTP/2, without
+TLS for @code{http://}, the default endpoint then
+@code{http://localhost:4317}); HEADERS an alist
 of strings, or @code{\"k=v,...\"} percent-encoded (values are secrets:
 never printed), added to the environment's; TIMEOUT, DEADLINE (for all
 retries of one send), BACKOFF (the first retry's wait) and MAX-BACKOFF in
@@ -43,6 +52,19 @@ every exported resource (a deployment's own @code{service.name} and
                    (client-key . ,client-key) (deadline . ,deadline) (backoff . ,backoff)
                    (max-backoff . ,max-backoff) (resource-attributes . ,resource-attributes)
                    (service-name . ,service-name))))
+
+(define* (make-lenient-otlp-exporter #:key timeout)
+  "An OTLP exporter for a path that must not fail, the deploy path: the
+settings of the environment as @code{make-otlp-exporter} reads them, but
+a variable whose value cannot be used is left out (its default stays)
+instead of raising.  TIMEOUT (milliseconds) overrides
+@env{OTEL_EXPORTER_OTLP_TIMEOUT}.  Returns two values: the exporter, and
+the list of what was left out, one message per variable naming it and its
+value (never a header's value).  When that list is not empty, the
+exporter can still encode spans for the spool, but should send nothing:
+it is not what the user configured."
+  (let ((made (%exporter-new-lenient `((timeout . ,timeout)))))
+    (values (car made) (cdr made))))
 
 (define (otlp-exporter-description exporter)
   "The exporter's settings in words: the endpoint without user
@@ -118,15 +140,38 @@ counts."
     (%ledger-spool-add ledger (deployment-event-id d) payload)
     (flush-spool exporter ledger #:deployment (deployment-event-id d))))
 
-(define* (flush-spool exporter ledger #:key deployment (force? #t))
+(define* (flush-spool exporter ledger #:key deployment (force? #t) once? timeout)
   "Send what LEDGER's spool holds (only DEPLOYMENT's, when given; with
-FORCE?, also items whose retry time has not come).  Accepted items are
-deleted, temporary failures kept for later, permanent ones moved to the
-dead letters.  Delivery is at least once.  Returns counts: @code{sent},
-@code{spans}, @code{rejected-spans}, @code{retry-later},
-@code{dead-lettered}."
-  (%exporter-flush exporter ledger
-                   (and deployment (if (deployment-event? deployment)
-                                       (deployment-event-id deployment)
-                                       deployment))
-                   force?))
+FORCE?, also items whose retry time has not come), oldest first.  Accepted
+items are deleted, temporary failures kept for later, permanent ones moved
+to the dead letters.  Delivery is at least once.  With ONCE? (the deploy
+path) each item gets one attempt, with no pause and no wait for what the
+collector asks, the first temporary failure leaves the rest for later,
+and the whole flush is bounded by the exporter's timeout.  TIMEOUT (a
+duration, as @code{duration->ns} reads it) bounds the whole flush: the
+items not reached stay in the spool as they were.  Returns counts:
+@code{sent}, @code{spans}, @code{rejected-spans}, @code{retry-later},
+@code{untried}, @code{dead-lettered}, and @code{last-failure}, the
+message of the last item not accepted (or #f)."
+  (let ((ns (duration->ns timeout 'flush-spool)))
+    (%exporter-flush exporter ledger
+                     (and deployment (if (deployment-event? deployment)
+                                         (deployment-event-id deployment)
+                                         deployment))
+                     force? once?
+                     (and ns (max 1 (quotient (+ ns 999999) 1000000))))))
+
+(define* (requeue-dead-letters ledger #:optional (items '()))
+  "Move the dead letters ITEMS (their ids, as @code{spool-entries} with
+@code{#:dead? #t} lists them; all of them when empty) back to LEDGER's
+spool, due at the next flush: for when what made the collector refuse them
+(an expired key, a wrong endpoint) is fixed.  Their attempts are kept.
+All or nothing: an id that is not a dead letter raises a @code{not-found}
+error and nothing moves.  Returns how many moved."
+  (%ledger-spool-requeue ledger items))
+
+(define* (purge-dead-letters ledger #:optional (items '()))
+  "Delete the dead letters ITEMS (all of them when empty) from LEDGER for
+good.  Pending items are never deleted.  All or nothing, as
+@code{requeue-dead-letters}.  Returns how many were deleted."
+  (%ledger-spool-purge ledger items))

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/base64.h"
+
 void
 dl_rb_init(dl_row_builder *b, dl_trace_set *set)
 {
@@ -455,22 +457,6 @@ hex_value(unsigned char c)
   return -1;
 }
 
-static int
-base64_value(unsigned char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+' || c == '-')
-    return 62;
-  if (c == '/' || c == '_')
-    return 63;
-  return -1;
-}
-
 /* Base64 (standard or URL alphabet, padded or not) of exactly N bytes. */
 static int
 base64_id(const char *s, size_t len, uint8_t *out, size_t n)
@@ -479,26 +465,7 @@ base64_id(const char *s, size_t len, uint8_t *out, size_t n)
     len--;
   if (len != (n * 8 + 5) / 6)
     return -1;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t k = 0;
-  for (size_t i = 0; i < len; i++) {
-    int v = base64_value((unsigned char) s[i]);
-    if (v < 0)
-      return -1;
-    acc = (acc << 6) | (uint32_t) v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (k == n)
-        return -1;
-      out[k++] = (uint8_t) (acc >> bits);
-    }
-  }
-  /* Leftover bits must be zero in a canonical encoding. */
-  if (k != n || (acc & ((1u << bits) - 1)))
-    return -1;
-  return 0;
+  return dl_base64_decode(s, len, out, n) == (long) n ? 0 : -1;
 }
 
 /* Hex digit values, 255 for anything else. */

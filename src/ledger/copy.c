@@ -37,8 +37,8 @@ static const table spool_table = {
 static const table dead_letter_table = {
   "dead_letter",
   "id, deployment_id, created_ns, failed_ns, span_count, content_type, payload, http_status,"
-  " response_body, reason",
-  "ITIIITBITT", "id"};
+  " response_body, reason, attempts, grpc_status",
+  "ITIIITBITTII", "id"};
 
 /* The deployment ids copied, in strcmp order (as both databases list
    them: see read.c). */

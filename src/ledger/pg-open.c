@@ -62,6 +62,10 @@ static const char *const migrations[DL_LEDGER_SCHEMA_VERSION] = {
   "  http_status INTEGER, response_body TEXT, reason TEXT);",
   /* 2 -> 3: a flusher claims the spooled items it sends until a time */
   "ALTER TABLE spool ADD COLUMN claimed_until_ns BIGINT;",
+  /* 3 -> 4: how many requests a dead letter cost, and its gRPC status
+     (spool ids come from a sequence: never used twice) */
+  "ALTER TABLE dead_letter ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE dead_letter ADD COLUMN grpc_status INTEGER;",
 };
 
 int

@@ -48,9 +48,9 @@ dl_spool_entries_free(dl_spool_entry *entries, size_t n)
 }
 
 /* Reads rows of a spool or dead-letter SELECT into entries.  Columns: id,
-   deployment_id, created_ns, content_type, span_count, payload, then for
-   the spool attempts, next_attempt_ns, last_error; for dead letters
-   failed_ns, http_status, response_body, reason. */
+   deployment_id, created_ns, content_type, span_count, payload,
+   attempts, then for the spool next_attempt_ns, last_error; for dead
+   letters failed_ns, http_status, response_body, reason, grpc_status. */
 static int
 read_entries(dl_stmt *stmt, int dead, dl_spool_entry **out, size_t *n,
              dl_error *err)
@@ -79,13 +79,16 @@ read_entries(dl_stmt *stmt, int dead, dl_spool_entry **out, size_t *n,
     if (e->size)
       memcpy(e->payload, payload, e->size);
     e->next_attempt = e->failed = DL_TIME_NONE;
+    e->grpc_status = -1;
+    e->attempts = dl_stmt_int(stmt, 6);
     if (dead) {
-      e->failed = dl_stmt_time(stmt, 6);
-      e->http_status = dl_stmt_int(stmt, 7);
-      e->response_body = dl_stmt_strdup(stmt, 8);
-      e->reason = dl_stmt_strdup(stmt, 9);
+      e->failed = dl_stmt_time(stmt, 7);
+      e->http_status = dl_stmt_int(stmt, 8);
+      e->response_body = dl_stmt_strdup(stmt, 9);
+      e->reason = dl_stmt_strdup(stmt, 10);
+      if (!dl_stmt_is_null(stmt, 11))
+        e->grpc_status = dl_stmt_int(stmt, 11);
     } else {
-      e->attempts = dl_stmt_int(stmt, 6);
       e->next_attempt = dl_stmt_time(stmt, 7);
       e->last_error = dl_stmt_strdup(stmt, 8);
     }
@@ -103,8 +106,8 @@ read_entries(dl_stmt *stmt, int dead, dl_spool_entry **out, size_t *n,
   "id, deployment_id, created_ns, content_type, span_count, payload, attempts," \
   " next_attempt_ns, last_error"
 #define DEAD_COLUMNS \
-  "id, deployment_id, created_ns, content_type, span_count, payload, failed_ns," \
-  " http_status, response_body, reason"
+  "id, deployment_id, created_ns, content_type, span_count, payload, attempts, failed_ns," \
+  " http_status, response_body, reason, grpc_status"
 
 int
 dl_ledger_spool_pending(dl_ledger *ledger, size_t limit, int64_t now, dl_spool_entry **out,
@@ -225,12 +228,23 @@ dl_ledger_spool_ack(dl_ledger *ledger, int64_t id, dl_error *err)
 }
 
 int
-dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
+dl_ledger_spool_release(dl_ledger *ledger, int64_t id, dl_error *err)
+{
+  int changed = 0;
+  int rc = exec_on_item(ledger, "UPDATE spool SET claimed_until_ns = NULL WHERE id = ?1", id,
+                        &changed, err);
+  if (!rc && !changed)
+    rc = dl_fail(err, DL_ENOTFOUND, "no spooled item %lld", (long long) id);
+  return rc;
+}
+
+int
+dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int attempts, int64_t next_attempt,
                             const char *error_text, dl_error *err)
 {
   dl_stmt *stmt;
   int rc = dl_ledger_prepare(ledger,
-                             "UPDATE spool SET attempts = attempts + 1, next_attempt_ns = ?2,"
+                             "UPDATE spool SET attempts = attempts + ?4, next_attempt_ns = ?2,"
                              " last_error = ?3, claimed_until_ns = NULL WHERE id = ?1",
                              &stmt, err);
   if (rc)
@@ -238,6 +252,7 @@ dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
   dl_stmt_int64_bind(stmt, 1, id);
   dl_stmt_time_bind(stmt, 2, next_attempt);
   dl_stmt_text_bind(stmt, 3, error_text);
+  dl_stmt_int_bind(stmt, 4, attempts > 0 ? attempts : 0);
   rc = dl_stmt_run(stmt, err);
   long changed = dl_stmt_changes(stmt);
   dl_stmt_finalize(stmt);
@@ -247,8 +262,8 @@ dl_ledger_spool_retry_later(dl_ledger *ledger, int64_t id, int64_t next_attempt,
 }
 
 int
-dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status, const char *body,
-                            const char *reason, dl_error *err)
+dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, const dl_refusal *why,
+                            dl_error *err)
 {
   int rc = dl_ledger_begin(ledger, err);
   if (rc)
@@ -256,16 +271,22 @@ dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status, cons
   dl_stmt *stmt;
   rc = dl_ledger_prepare(ledger,
                          "INSERT INTO dead_letter (id, deployment_id, created_ns, failed_ns,"
-                         " span_count, content_type, payload, http_status, response_body, reason)"
+                         " span_count, content_type, payload, http_status, response_body, reason,"
+                         " attempts, grpc_status)"
                          " SELECT id, deployment_id, created_ns, ?2, span_count, content_type,"
-                         " payload, ?3, ?4, ?5 FROM spool WHERE id = ?1",
+                         " payload, ?3, ?4, ?5, attempts + ?6, ?7 FROM spool WHERE id = ?1",
                          &stmt, err);
   if (!rc) {
     dl_stmt_int64_bind(stmt, 1, id);
     dl_stmt_int64_bind(stmt, 2, dl_time_now());
-    dl_stmt_int_bind(stmt, 3, http_status);
-    dl_stmt_text_bind(stmt, 4, body);
-    dl_stmt_text_bind(stmt, 5, reason);
+    dl_stmt_int_bind(stmt, 3, why->http_status);
+    dl_stmt_text_bind(stmt, 4, why->response_body);
+    dl_stmt_text_bind(stmt, 5, why->reason);
+    dl_stmt_int_bind(stmt, 6, why->attempts > 0 ? why->attempts : 0);
+    if (why->grpc_status >= 0)
+      dl_stmt_int_bind(stmt, 7, why->grpc_status);
+    else
+      dl_stmt_time_bind(stmt, 7, DL_TIME_NONE); /* an integer NULL */
     rc = dl_stmt_run(stmt, err);
     long changed = dl_stmt_changes(stmt);
     dl_stmt_finalize(stmt);
@@ -279,4 +300,79 @@ dl_ledger_spool_dead_letter(dl_ledger *ledger, int64_t id, int http_status, cons
     return rc;
   }
   return dl_ledger_commit(ledger, err);
+}
+
+/* Runs SQL (which takes a dead letter's id as ?1) on each of IDS, or
+   once with ?1 NULL for all of them when N is 0 (the SQL then says what
+   NULL means), inside the caller's transaction.  An id that matches no
+   dead letter is DL_ENOTFOUND. */
+static int
+on_dead_letters(dl_ledger *ledger, const char *sql, const int64_t *ids, size_t n,
+                size_t *changed, dl_error *err)
+{
+  dl_stmt *stmt;
+  int rc = dl_ledger_prepare(ledger, sql, &stmt, err);
+  if (rc)
+    return rc;
+  for (size_t i = 0; !rc && i < (n ? n : 1); i++) {
+    dl_stmt_reset(stmt);
+    dl_stmt_time_bind(stmt, 1, n ? ids[i] : DL_TIME_NONE); /* an integer, or NULL */
+    rc = dl_stmt_run(stmt, err);
+    long done = rc ? 0 : dl_stmt_changes(stmt);
+    if (!rc && n && !done)
+      rc = dl_fail(err, DL_ENOTFOUND, "no dead letter %lld (deploy-ledger spool --dead lists "
+                   "them); nothing was changed", (long long) ids[i]);
+    *changed += (size_t) done;
+  }
+  dl_stmt_finalize(stmt);
+  return rc;
+}
+
+int
+dl_ledger_spool_requeue(dl_ledger *ledger, const int64_t *ids, size_t n, size_t *moved,
+                        dl_error *err)
+{
+  size_t count = 0, deleted = 0;
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  /* Due at once, unclaimed, with the refusal readable as its last error. */
+  rc = on_dead_letters(ledger,
+                       "INSERT INTO spool (id, deployment_id, created_ns, content_type,"
+                       " span_count, payload, attempts, next_attempt_ns, last_error)"
+                       " SELECT id, deployment_id, created_ns, content_type, span_count,"
+                       " payload, attempts, NULL, 'requeued after: ' || coalesce(reason, '')"
+                       " FROM dead_letter WHERE ?1 IS NULL OR id = ?1",
+                       ids, n, &count, err);
+  if (!rc)
+    rc = on_dead_letters(ledger, "DELETE FROM dead_letter WHERE ?1 IS NULL OR id = ?1", ids, n,
+                         &deleted, err);
+  if (rc) {
+    dl_ledger_rollback(ledger);
+    return rc;
+  }
+  rc = dl_ledger_commit(ledger, err);
+  if (!rc && moved)
+    *moved = count;
+  return rc;
+}
+
+int
+dl_ledger_spool_purge(dl_ledger *ledger, const int64_t *ids, size_t n, size_t *deleted,
+                      dl_error *err)
+{
+  size_t count = 0;
+  int rc = dl_ledger_begin(ledger, err);
+  if (rc)
+    return rc;
+  rc = on_dead_letters(ledger, "DELETE FROM dead_letter WHERE ?1 IS NULL OR id = ?1", ids, n,
+                       &count, err);
+  if (rc) {
+    dl_ledger_rollback(ledger);
+    return rc;
+  }
+  rc = dl_ledger_commit(ledger, err);
+  if (!rc && deleted)
+    *deleted = count;
+  return rc;
 }

@@ -3,6 +3,7 @@
 #include "ledger/sqlite.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,26 @@ static const char *const migrations[DL_LEDGER_SCHEMA_VERSION] = {
   "  response_body TEXT, reason TEXT);",
   /* 2 -> 3: a flusher claims the spooled items it sends until a time */
   "ALTER TABLE spool ADD COLUMN claimed_until_ns INTEGER;",
+  /* 3 -> 4: how many requests a dead letter cost, and its gRPC status;
+     spool ids never used twice (AUTOINCREMENT, continuing after every id
+     either table holds), as an item keeps its id in the dead letters:
+     SQLite gave a new item the id of one just dead-lettered, and that
+     item's own refusal then collided. */
+  "ALTER TABLE dead_letter ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE dead_letter ADD COLUMN grpc_status INTEGER;"
+  "CREATE TABLE spool_ids ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT, deployment_id TEXT, created_ns INTEGER,"
+  "  content_type TEXT, span_count INTEGER, payload BLOB, attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_attempt_ns INTEGER, last_error TEXT, claimed_until_ns INTEGER);"
+  "INSERT INTO spool_ids (id, deployment_id, created_ns, content_type, span_count, payload,"
+  "  attempts, next_attempt_ns, last_error, claimed_until_ns)"
+  "  SELECT id, deployment_id, created_ns, content_type, span_count, payload, attempts,"
+  "  next_attempt_ns, last_error, claimed_until_ns FROM spool;"
+  "DROP TABLE spool;"
+  "ALTER TABLE spool_ids RENAME TO spool;"
+  "DELETE FROM sqlite_sequence WHERE name = 'spool';"
+  "INSERT INTO sqlite_sequence (name, seq) SELECT 'spool',"
+  "  max(coalesce((SELECT max(id) FROM spool), 0), coalesce((SELECT max(id) FROM dead_letter), 0));",
 };
 
 /* mkdir -p of the directory part of PATH. */
@@ -197,6 +218,16 @@ dl_sqlite_ledger_open(dl_ledger *ledger, unsigned flags, dl_error *err)
   int rc = exists ? check_sqlite_header(path, err) : make_parent_dirs(path, err);
   if (rc)
     return rc;
+  if (!exists) {
+    /* Created by us, readable by its owner only (the spool holds what
+       the collector was sent; SQLite gives its -wal and -shm files the
+       database file's mode): SQLite alone would follow the umask. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+      close(fd);
+    else if (errno != EEXIST) /* another process creating it is fine */
+      return dl_fail(err, DL_ESTORAGE, "cannot create ledger %s: %s", path, strerror(errno));
+  }
 
   /* No write permission for anyone: read-only, even for root. */
   ledger->read_only = exists && (st.st_mode & 0222) == 0;

@@ -187,6 +187,24 @@ finalize(dl_stmt *s)
   free(s);
 }
 
+/* AUTOINCREMENT follows the largest id inserted in its own table; the
+   spool's must also pass the dead letters' copied ids, as an item keeps
+   its id when it becomes one (or is requeued). */
+static int
+sqlite_after_copy(dl_ledger *ledger, dl_error *err)
+{
+  int rc = dl_ledger_exec(ledger,
+                          "INSERT INTO sqlite_sequence (name, seq) SELECT 'spool', 0"
+                          " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'spool')",
+                          err);
+  return rc ? rc : dl_ledger_exec(ledger,
+                                  "UPDATE sqlite_sequence SET seq = max(seq,"
+                                  " coalesce((SELECT max(id) FROM spool), 0),"
+                                  " coalesce((SELECT max(id) FROM dead_letter), 0))"
+                                  " WHERE name = 'spool'",
+                                  err);
+}
+
 const dl_ledger_backend dl_sqlite_backend = {
   .name = "sqlite",
   .prepare = sqlite_prepare,
@@ -196,7 +214,7 @@ const dl_ledger_backend dl_sqlite_backend = {
   .rollback = sqlite_rollback,
   .lock_deployment = NULL, /* BEGIN IMMEDIATE: one writer at a time */
   .claim_lock_clause = "",
-  .after_copy = NULL,      /* AUTOINCREMENT follows the largest seq inserted */
+  .after_copy = sqlite_after_copy,
   .close = sqlite_close,
   .bind_text = bind_text,
   .bind_int = bind_int,

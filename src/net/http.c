@@ -243,6 +243,7 @@ typedef struct sink {
   dl_http_response *resp;
   size_t cap, max;
   int truncate, too_big;
+  const dl_http_request *req;
 } sink;
 
 static size_t
@@ -296,6 +297,8 @@ read_header(char *data, size_t size, size_t nmemb, void *userp)
       len--;
     dl_http_excerpt(r->content_type, sizeof r->content_type, v, len);
   }
+  if (s->req->on_header)
+    s->req->on_header(s->req->ctx, data, n);
   return n;
 }
 
@@ -331,9 +334,10 @@ set_protocols(CURL *c)
 #endif
 }
 
-/* The headers of REQ: the client's own, then the request's. */
+/* The headers of REQ: the client's own, then the request's (with the
+   attempt's TIMEOUT_MS in req->timeout_header, as gRPC writes it). */
 static struct curl_slist *
-request_headers(const dl_http *h, const dl_http_request *req, int post)
+request_headers(const dl_http *h, const dl_http_request *req, int post, long timeout_ms)
 {
   struct curl_slist *l = NULL;
   for (struct curl_slist *a = h->headers; a; a = a->next) {
@@ -347,6 +351,19 @@ request_headers(const dl_http *h, const dl_http_request *req, int post)
       || (post && req->content_encoding
           && append_header(&l, "Content-Encoding", req->content_encoding)))
     goto fail;
+  for (const char *const *x = req->headers; x && *x; x++) {
+    struct curl_slist *grown = curl_slist_append(l, *x);
+    if (!grown)
+      goto fail;
+    l = grown;
+  }
+  if (req->timeout_header) {
+    /* gRPC allows at most 8 digits: milliseconds up to a day fit. */
+    char value[24];
+    snprintf(value, sizeof value, "%ldm", timeout_ms < 99999999 ? timeout_ms : 99999999);
+    if (append_header(&l, req->timeout_header, value))
+      goto fail;
+  }
   if (post) {
     /* No "Expect: 100-continue" round trip before small bodies. */
     struct curl_slist *grown = curl_slist_append(l, "Expect:");
@@ -373,9 +390,7 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     resp->permanent = 1;
     return DL_EINVAL;
   }
-  struct curl_slist *headers = request_headers(h, req, post);
-  if (!headers && (h->headers || req->accept || post))
-    return dl_fail(err, DL_ENOMEM, "out of memory");
+  struct curl_slist *headers = NULL;
   /* Credentials must not follow a redirect to another host. */
   int follow = !h->credentials && !dl_http_url_has_userinfo(req->url);
   CURL *c = h->curl;
@@ -384,6 +399,10 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
   int64_t deadline = monotonic_ms() + o->deadline_ms;
   /* Which deadline is nearer, for the message when it runs out. */
   long deadline_ms = o->deadline_ms;
+  if (req->deadline_ms > 0 && req->deadline_ms < deadline_ms) {
+    deadline = monotonic_ms() + req->deadline_ms;
+    deadline_ms = req->deadline_ms;
+  }
   if (h->total_end && h->total_end < deadline) {
     deadline = h->total_end;
     deadline_ms = o->total_ms;
@@ -411,8 +430,15 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     resp->content_type[0] = '\0';
     int64_t left = deadline - monotonic_ms();
     long timeout = left < o->timeout_ms ? (long) (left > 1 ? left : 1) : o->timeout_ms;
-    sink s = {resp, 0, max_bytes, req->truncate_body, 0};
+    sink s = {resp, 0, max_bytes, req->truncate_body, 0, req};
     curl_error[0] = '\0';
+    /* Built for each attempt: the timeout header changes. */
+    wipe_list(headers);
+    headers = request_headers(h, req, post, timeout);
+    if (!headers && (h->headers || req->accept || post || req->headers || req->timeout_header)) {
+      rc = dl_fail(err, DL_ENOMEM, "out of memory");
+      break;
+    }
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     if (post) {
       curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -440,6 +466,16 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, (long) follow);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, DL_HTTP_USER_AGENT);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+                     !req->http2 ? (long) CURL_HTTP_VERSION_NONE
+                     : strncasecmp(req->url, "https:", 6) == 0 ? (long) CURL_HTTP_VERSION_2TLS
+                                                               : (long) CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    /* A new connection for each HTTP/2 attempt: reusing the connection
+       of a finished gRPC call failed the next call with "Error in the
+       HTTP2 framing layer" (libcurl 7.88 against grpc-js, prior
+       knowledge); a deploy step makes a handful of calls at most. */
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long) (req->http2 != 0));
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, (long) (req->http2 != 0));
     set_protocols(c);
     if (o->ca_file)
       curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
@@ -493,6 +529,16 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
         resp->permanent = 1;
         break;
       }
+    } else if (req->judge) {
+      int verdict = req->judge(req->ctx, resp, why, sizeof why);
+      if (verdict == DL_HTTP_ACCEPT)
+        break;
+      if (verdict != DL_HTTP_RETRY) {
+        rc = dl_fail(err, DL_EHTTP, "%s %s: %s", method, shown, why);
+        resp->permanent = 1;
+        break;
+      }
+      retry = 1;
     } else if ((status >= 200 && status < 300) || (status == 404 && req->not_found_ok)) {
       break;
     } else if (dl_http_retryable_status(status)) {
@@ -506,7 +552,8 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
     }
     /* Worth another attempt: if the retries and the deadline allow it. */
     int64_t wait = resp->retry_after_ms >= 0 ? resp->retry_after_ms : dl_http_jittered(backoff);
-    int spent = o->retries != DL_HTTP_RETRY_UNTIL_DEADLINE && resp->attempts > o->retries;
+    int spent = req->single_attempt
+                || (o->retries != DL_HTTP_RETRY_UNTIL_DEADLINE && resp->attempts > o->retries);
     int late = monotonic_ms() + wait >= deadline;
     if (spent || late) {
       char deadline_note[200] = "";
@@ -523,6 +570,9 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
         rc = dl_fail(err, DL_EHTTP, "%s %s: %s (after %d attempt%s%s)", method, shown,
                      failure_text(cc, curl_error, why, sizeof why), resp->attempts, s_attempts,
                      deadline_note);
+      else if (req->judge)
+        rc = dl_fail(err, DL_EHTTP, "%s %s: %s (after %d attempt%s%s)", method, shown, why,
+                     resp->attempts, s_attempts, deadline_note);
       else
         rc = dl_fail(err, DL_EHTTP, "%s %s: HTTP %ld after %d attempt%s%s: %s", method, shown,
                      status, resp->attempts, s_attempts, deadline_note, excerpt);
@@ -534,6 +584,8 @@ dl_http_perform(dl_http *h, const dl_http_request *req, dl_http_response *resp, 
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, NULL);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, NULL);
   wipe_list(headers);
   return rc;
 }

@@ -19,6 +19,17 @@
 
 typedef struct dl_http dl_http;
 
+typedef struct dl_http_response {
+  long status;            /* of the last attempt; 0: no HTTP answer */
+  char *body;             /* malloc'ed, NUL-terminated; NULL when none came */
+  size_t len;
+  int truncated;          /* the body was cut at max_bytes */
+  char content_type[96];
+  int attempts;
+  int permanent;          /* a failure another attempt cannot fix */
+  int64_t retry_after_ms; /* what the last Retry-After asked for; -1: none */
+} dl_http_response;
+
 typedef struct dl_http_request {
   const char *method;           /* "GET" (when NULL) or "POST" */
   const char *url;
@@ -34,18 +45,27 @@ typedef struct dl_http_request {
                                    than the client's (0: the client's) */
   const char *max_bytes_why;    /* what that smaller limit is for, named in
                                    the error ("a list of services") */
+  int single_attempt;           /* one attempt, whatever the client's retries:
+                                   no pause, no Retry-After wait */
+  long deadline_ms;             /* a shorter deadline for this request (0 or
+                                   more than the client's: the client's) */
+  /* For protocols on top of HTTP (gRPC): */
+  int http2;                    /* HTTP/2: prior knowledge for http://, ALPN for https:// */
+  const char *const *headers;   /* more "Name: value" lines, not secret; NULL-terminated */
+  const char *timeout_header;   /* a header carrying each attempt's timeout as gRPC
+                                   writes it ("2500m"), or NULL */
+  void *ctx;                    /* for the two callbacks */
+  /* Each header line of each answer as it comes, the status line
+     ("HTTP/2 200") and the trailers after the body included. */
+  void (*on_header)(void *ctx, const char *line, size_t len);
+  /* Judges an answer that came, instead of its HTTP status: one of
+     DL_HTTP_ACCEPT, DL_HTTP_RETRY (after RESP->retry_after_ms when it
+     sets it) or DL_HTTP_REFUSE, with WHY (SIZE bytes) saying why when it
+     is not accepted. */
+  int (*judge)(void *ctx, dl_http_response *resp, char *why, size_t size);
 } dl_http_request;
 
-typedef struct dl_http_response {
-  long status;            /* of the last attempt; 0: no HTTP answer */
-  char *body;             /* malloc'ed, NUL-terminated; NULL when none came */
-  size_t len;
-  int truncated;          /* the body was cut at max_bytes */
-  char content_type[96];
-  int attempts;
-  int permanent;          /* a failure another attempt cannot fix */
-  int64_t retry_after_ms; /* what the last Retry-After asked for; -1: none */
-} dl_http_response;
+enum { DL_HTTP_ACCEPT, DL_HTTP_RETRY, DL_HTTP_REFUSE };
 
 /* A client with options OPT (NULL: defaults); DEFAULT_PREFIX names the
    credential variables when OPT->credentials does not (NULL: none).

@@ -21,6 +21,10 @@
    from overflowing. */
 #define MAX_MS 86400000L
 
+/* The SDKs' defaults, for OTLP/HTTP and OTLP/gRPC. */
+#define DEFAULT_HTTP_ENDPOINT "http://localhost:4318/v1/traces"
+#define DEFAULT_GRPC_ENDPOINT "http://localhost:4317"
+
 static char *
 dup_or_null(const char *s)
 {
@@ -74,7 +78,7 @@ dl_exporter_config_init(dl_exporter_config *c, dl_error *err)
   memset(c, 0, sizeof *c);
   c->protocol = DL_PROTOCOL_PROTOBUF;
   dl_exporter_config_defaults(c);
-  c->endpoint = strdup("http://localhost:4318/v1/traces");
+  c->endpoint = strdup(DEFAULT_HTTP_ENDPOINT);
   return c->endpoint ? DL_OK : dl_fail(err, DL_ENOMEM, "out of memory");
 }
 
@@ -248,7 +252,7 @@ static const char *const keys[] = {
 int
 dl_exporter_config_set(dl_exporter_config *c, const char *key, const char *value, dl_error *err)
 {
-  static const char *const protocols[] = {"http/protobuf", "http/json", NULL};
+  static const char *const protocols[] = {"http/protobuf", "http/json", "grpc", NULL};
   static const char *const compressions[] = {"none", "gzip", NULL};
   if (!key)
     key = "";
@@ -261,9 +265,16 @@ dl_exporter_config_set(dl_exporter_config *c, const char *key, const char *value
   }
   if (strcmp(key, "protocol") == 0) {
     rc = choose(key, value, protocols, &choice, err);
-    if (!rc)
-      c->protocol = choice ? DL_PROTOCOL_JSON : DL_PROTOCOL_PROTOBUF;
-    return rc;
+    if (rc)
+      return rc;
+    c->protocol = choice == 2 ? DL_PROTOCOL_GRPC : choice ? DL_PROTOCOL_JSON : DL_PROTOCOL_PROTOBUF;
+    /* The collectors listen for gRPC on 4317: an endpoint nobody chose
+       follows the protocol, as the SDKs' defaults do. */
+    if (c->endpoint && (strcmp(c->endpoint, DEFAULT_HTTP_ENDPOINT) == 0
+                        || strcmp(c->endpoint, DEFAULT_GRPC_ENDPOINT) == 0))
+      return replace(&c->endpoint, c->protocol == DL_PROTOCOL_GRPC ? DEFAULT_GRPC_ENDPOINT
+                                                                   : DEFAULT_HTTP_ENDPOINT, err);
+    return DL_OK;
   }
   if (strcmp(key, "compression") == 0) {
     rc = choose(key, value, compressions, &choice, err);
@@ -321,17 +332,32 @@ static const struct {
                  {"client-certificate", "CLIENT_CERTIFICATE"},
                  {"client-key", "CLIENT_KEY"}};
 
-/* Sets KEY from variable VAR when it is set; errors name VAR. */
+/* Where a lenient read reports the variables it leaves out; NULL: a
+   strict read, which fails on the first. */
+typedef struct problems {
+  dl_error *list;
+  size_t max, n;
+} problems;
+
+/* Sets KEY from variable VAR when it is set; errors name VAR.  With P,
+   a value that cannot be used is reported there and left out (the
+   setter changes nothing when it fails: a list is taken whole or not at
+   all). */
 static int
 set_from(dl_exporter_config *c, const char *key, const char *var, const char *value,
-         dl_error *err)
+         problems *p, dl_error *err)
 {
   if (!value)
     return DL_OK;
   dl_error local;
   int rc = dl_exporter_config_set(c, key, value, &local);
-  if (rc)
+  if (!rc)
+    return DL_OK;
+  if (!p || rc == DL_ENOMEM)
     return dl_fail(err, rc, "%s: %s", var, local.text);
+  if (p->n < p->max)
+    dl_fail(&p->list[p->n], rc, "%s: %s", var, local.text);
+  p->n++;
   return DL_OK;
 }
 
@@ -341,8 +367,8 @@ dl_exporter_endpoint_configured(void)
   return env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || env("OTEL_EXPORTER_OTLP_ENDPOINT");
 }
 
-int
-dl_exporter_config_from_env(dl_exporter_config *c, int *configured, dl_error *err)
+static int
+from_env(dl_exporter_config *c, int *configured, problems *p, dl_error *err)
 {
   int rc = dl_exporter_config_init(c, err);
   if (rc)
@@ -351,7 +377,7 @@ dl_exporter_config_from_env(dl_exporter_config *c, int *configured, dl_error *er
   const char *traces = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   const char *base = env("OTEL_EXPORTER_OTLP_ENDPOINT");
   if (traces) {
-    rc = set_from(c, "endpoint", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces, err);
+    rc = set_from(c, "endpoint", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces, p, err);
   } else if (base) {
     size_t n = strlen(base);
     char *url = malloc(n + 12);
@@ -360,7 +386,7 @@ dl_exporter_config_from_env(dl_exporter_config *c, int *configured, dl_error *er
       return dl_fail(err, DL_ENOMEM, "out of memory");
     }
     sprintf(url, "%.*s/v1/traces", (int) (base[n - 1] == '/' ? n - 1 : n), base);
-    rc = set_from(c, "endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", url, err);
+    rc = set_from(c, "endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", url, p, err);
     free(url);
   }
   for (size_t i = 0; !rc && i < sizeof otlp_vars / sizeof otlp_vars[0]; i++) {
@@ -368,23 +394,39 @@ dl_exporter_config_from_env(dl_exporter_config *c, int *configured, dl_error *er
     snprintf(specific, sizeof specific, "OTEL_EXPORTER_OTLP_TRACES_%s", otlp_vars[i].suffix);
     snprintf(generic, sizeof generic, "OTEL_EXPORTER_OTLP_%s", otlp_vars[i].suffix);
     const char *var = env(specific) ? specific : generic;
-    rc = set_from(c, otlp_vars[i].key, var, env(var), err);
+    rc = set_from(c, otlp_vars[i].key, var, env(var), p, err);
   }
   /* Generic headers first, so that the traces-specific ones replace them. */
   if (!rc)
     rc = set_from(c, "headers", "OTEL_EXPORTER_OTLP_HEADERS", env("OTEL_EXPORTER_OTLP_HEADERS"),
-                  err);
+                  p, err);
   if (!rc)
     rc = set_from(c, "headers", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-                  env("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), err);
+                  env("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), p, err);
   if (!rc)
     rc = set_from(c, "resource-attributes", "OTEL_RESOURCE_ATTRIBUTES",
-                  env("OTEL_RESOURCE_ATTRIBUTES"), err);
+                  env("OTEL_RESOURCE_ATTRIBUTES"), p, err);
   /* OTEL_SERVICE_NAME wins over a service.name in the attributes. */
   if (!rc)
-    rc = set_from(c, "service-name", "OTEL_SERVICE_NAME", env("OTEL_SERVICE_NAME"), err);
+    rc = set_from(c, "service-name", "OTEL_SERVICE_NAME", env("OTEL_SERVICE_NAME"), p, err);
   if (rc)
     dl_exporter_config_clear(c);
+  return rc;
+}
+
+int
+dl_exporter_config_from_env(dl_exporter_config *c, int *configured, dl_error *err)
+{
+  return from_env(c, configured, NULL, err);
+}
+
+int
+dl_exporter_config_from_env_lenient(dl_exporter_config *c, int *configured, dl_error *list,
+                                    size_t max, size_t *n, dl_error *err)
+{
+  problems p = {list, max, 0};
+  int rc = from_env(c, configured, &p, err);
+  *n = p.n;
   return rc;
 }
 

@@ -3,7 +3,10 @@
    a length or a nesting it gives. */
 #include "otlp/exporter-response.h"
 
+#include "deploy-ledger/exporter.h"
+
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -162,4 +165,70 @@ dl_partial_success_parse(const void *body, size_t len, int json, dl_partial_succ
   if (!body || !len)
     return DL_OK;
   return json ? json_response(body, len, out, err) : pb_response(body, len, out, err);
+}
+
+/* ---- bodies kept in the dead letters ---- */
+
+/* The length of the valid UTF-8 sequence at P (N bytes left) of a
+   printable character, or 0: overlong forms, surrogates and code points
+   past U+10FFFF are not valid, nor are C1 controls. */
+static size_t
+utf8_printable(const unsigned char *p, size_t n)
+{
+  if (p[0] >= 0x20 && p[0] < 0x7f)
+    return 1;
+  size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+  if (!len || len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+    return 0; /* U+0080..U+009F */
+  if (len == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+    return 0;
+  if (len == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+    return 0;
+  return len;
+}
+
+void
+dl_exporter_escape_body(char *out, size_t size, const void *data, size_t len)
+{
+  static const char ellipsis[] = "...";
+  const unsigned char *p = data;
+  size_t o = 0;
+  if (!size)
+    return;
+  /* Room kept for the ellipsis, so that a cut is always said. */
+  size_t room = size - 1 >= sizeof ellipsis ? size - sizeof ellipsis : 0;
+  size_t i = 0;
+  while (p && i < len) {
+    char esc[5];
+    const char *piece = esc;
+    size_t n = utf8_printable(p + i, len - i), take = n ? n : 1;
+    if (n && p[i] != '\\')
+      piece = (const char *) p + i;
+    else if (p[i] == '\\')
+      memcpy(esc, "\\\\", n = 2);
+    else if (p[i] == '\n')
+      memcpy(esc, "\\n", n = 2);
+    else if (p[i] == '\r')
+      memcpy(esc, "\\r", n = 2);
+    else if (p[i] == '\t')
+      memcpy(esc, "\\t", n = 2);
+    else
+      n = (size_t) snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+    if (o + n > room)
+      break;
+    memcpy(out + o, piece, n);
+    o += n;
+    i += take;
+  }
+  if (p && i < len && size > sizeof ellipsis) {
+    memcpy(out + o, ellipsis, sizeof ellipsis - 1);
+    o += sizeof ellipsis - 1;
+  }
+  out[o] = '\0';
 }

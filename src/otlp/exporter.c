@@ -1,12 +1,14 @@
-/* OTLP/HTTP export through the library's HTTP client: encoding with the
-   configured resource attributes, gzip, sending with the client's retry
-   policy, reading partial success, and flushing the ledger's spool. */
+/* OTLP export through the library's HTTP client: encoding with the
+   configured resource attributes, gzip, sending over OTLP/HTTP or
+   OTLP/gRPC with the client's retry policy, reading partial success, and
+   flushing the ledger's spool. */
 #include "deploy-ledger/exporter.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "deploy-ledger/otlp-encode.h"
@@ -15,11 +17,13 @@
 #include "net/http.h"
 #include "otlp/exporter-config.h"
 #include "otlp/exporter-response.h"
+#include "otlp/grpc.h"
 
 struct dl_exporter {
   dl_exporter_config config;
   dl_http *http;
-  char shown_endpoint[512]; /* the endpoint without user information */
+  char *url;                /* where requests go: the endpoint, or gRPC's method on it */
+  char shown_endpoint[512]; /* the URL without user information */
   dl_kv *resource;          /* the configured resource attributes, as the model has them */
 };
 
@@ -59,7 +63,12 @@ dl_exporter_new(const dl_exporter_config *config, dl_exporter **out, dl_error *e
   }
   dl_exporter_config_defaults(&e->config);
   const dl_exporter_config *c = &e->config;
-  dl_http_redact(c->endpoint, e->shown_endpoint, sizeof e->shown_endpoint);
+  e->url = c->protocol == DL_PROTOCOL_GRPC ? dl_grpc_url(c->endpoint) : strdup(c->endpoint);
+  if (!e->url) {
+    dl_exporter_free(e);
+    return dl_fail(err, DL_ENOMEM, "out of memory creating the exporter");
+  }
+  dl_http_redact(e->url, e->shown_endpoint, sizeof e->shown_endpoint);
   dl_http_options o;
   http_options(c, &o);
   e->http = dl_http_new(&o, NULL, err);
@@ -93,6 +102,7 @@ dl_exporter_free(dl_exporter *e)
   if (!e)
     return;
   dl_http_free(e->http);
+  free(e->url);
   free(e->resource);
   dl_exporter_config_clear(&e->config);
   free(e);
@@ -112,7 +122,9 @@ dl_exporter_describe(const dl_exporter *e)
     return NULL;
   size_t n = (size_t) snprintf(s, cap, "endpoint=%s protocol=%s compression=%s timeout=%ldms",
                                e->shown_endpoint,
-                               c->protocol == DL_PROTOCOL_JSON ? "http/json" : "http/protobuf",
+                               c->protocol == DL_PROTOCOL_JSON   ? "http/json"
+                               : c->protocol == DL_PROTOCOL_GRPC ? "grpc"
+                                                                 : "http/protobuf",
                                c->gzip ? "gzip" : "none", c->timeout_ms);
   for (size_t i = 0; i < c->n_headers; i++)
     n += (size_t) snprintf(s + n, cap - n, " header %s=<redacted>", c->headers[i].name);
@@ -254,47 +266,116 @@ set_message(dl_send_result *res, const char *fmt, ...)
   dl_http_excerpt(res->message, sizeof res->message, text, strlen(text));
 }
 
+/* Partial success from an accepted answer of MSG_LEN bytes, JSON or
+   protobuf, into RES. */
+static void
+read_partial_success(dl_send_result *res, const void *msg, size_t len, int json)
+{
+  dl_partial_success ps;
+  dl_error perr;
+  if (dl_partial_success_parse(msg, len, json, &ps, &perr) == DL_OK) {
+    res->rejected_spans = ps.rejected_spans;
+    set_message(res, "%s", ps.message);
+  } else {
+    /* Accepted all the same: sending again would only duplicate. */
+    set_message(res, "accepted, but the answer does not decode: %s", perr.text);
+  }
+}
+
+/* The HTTP request of one send of BODY (LEN bytes, already compressed
+   when the config says so) in the exporter's protocol.  For gRPC, BODY
+   is the framed message and ANSWER gathers the status. */
+static dl_http_request
+request_of(const dl_exporter *e, const void *body, size_t len, const char *content_type,
+           const dl_send_limits *limits, dl_grpc_answer *answer)
+{
+  /* gRPC's headers: te: trailers is how a gRPC server knows the client
+     reads trailers (grpc-status comes there). */
+  static const char *const grpc_plain[] = {"te: trailers", "grpc-accept-encoding: gzip", NULL};
+  static const char *const grpc_gzip[] = {"te: trailers", "grpc-accept-encoding: gzip",
+                                          "grpc-encoding: gzip", NULL};
+  const dl_exporter_config *c = &e->config;
+  dl_http_request req = {.method = "POST", .url = e->url, .content_type = content_type,
+                         .content_encoding = c->gzip ? "gzip" : NULL, .body = body, .len = len,
+                         .truncate_body = 1};
+  if (limits) {
+    req.single_attempt = limits->once;
+    req.deadline_ms = limits->deadline_ms;
+  }
+  if (c->protocol == DL_PROTOCOL_GRPC) {
+    req.content_type = "application/grpc";
+    req.content_encoding = NULL;
+    req.http2 = 1;
+    req.headers = c->gzip ? grpc_gzip : grpc_plain;
+    req.timeout_header = "grpc-timeout";
+    req.ctx = answer;
+    req.on_header = dl_grpc_header;
+    req.judge = dl_grpc_judge;
+  }
+  return req;
+}
+
 int
 dl_exporter_send(dl_exporter *e, const void *body, size_t len, const char *content_type,
-                 dl_send_result *res, dl_error *err)
+                 const dl_send_limits *limits, dl_send_result *res, dl_error *err)
 {
   const dl_exporter_config *c = &e->config;
+  int grpc = c->protocol == DL_PROTOCOL_GRPC;
   memset(res, 0, sizeof *res);
   res->retry_after_ms = -1;
-  uint8_t *zipped = NULL;
-  size_t zipped_len = 0;
+  res->grpc_status = -1;
+  if (grpc && answer_format(NULL, content_type) != 0) {
+    res->permanent = 1;
+    set_message(res, "this item was spooled as %s, which OTLP/gRPC cannot carry: flush it with "
+                "OTEL_EXPORTER_OTLP_PROTOCOL=http/json", content_type);
+    return dl_fail(err, DL_EINVAL, "%s", res->message);
+  }
+  uint8_t *zipped = NULL, *framed = NULL;
+  size_t zipped_len = 0, framed_len = 0;
+  int rc = DL_OK;
   if (c->gzip) {
-    int rc = gzip_body(body, len, &zipped, &zipped_len, err);
-    if (rc) {
-      set_message(res, "%s", dl_strerror(rc));
-      return rc;
-    }
+    rc = gzip_body(body, len, &zipped, &zipped_len, err);
     body = zipped;
     len = zipped_len;
   }
-  dl_http_request req = {.method = "POST", .url = c->endpoint, .content_type = content_type,
-                         .content_encoding = c->gzip ? "gzip" : NULL, .body = body, .len = len,
-                         .truncate_body = 1};
+  if (!rc && grpc) {
+    rc = dl_grpc_frame(body, len, c->gzip, &framed, &framed_len, err);
+    body = framed;
+    len = framed_len;
+  }
+  if (rc) {
+    set_message(res, "%s", dl_strerror(rc));
+    free(zipped);
+    return rc;
+  }
+  dl_grpc_answer answer;
+  dl_grpc_answer_reset(&answer);
+  dl_http_request req = request_of(e, body, len, content_type, limits, &answer);
   dl_http_response r;
   dl_error herr;
-  int rc = dl_http_perform(e->http, &req, &r, &herr);
+  rc = dl_http_perform(e->http, &req, &r, &herr);
   res->attempts = r.attempts;
   res->http_status = (int) r.status;
   res->retry_after_ms = (long) r.retry_after_ms;
-  dl_http_excerpt(res->body, sizeof res->body, r.body, r.len);
-  if (rc == DL_OK) {
-    int json = answer_format(r.content_type, content_type);
-    dl_partial_success ps;
-    dl_error perr;
-    if (json < 0) {
-      /* text/plain, HTML: nothing to read in it. */
-    } else if (dl_partial_success_parse(r.body, r.len, json, &ps, &perr) == DL_OK) {
-      res->rejected_spans = ps.rejected_spans;
-      set_message(res, "%s", ps.message);
+  if (grpc && r.status)
+    res->grpc_status = answer.status >= 0 ? answer.status
+                       : r.status != 200 ? dl_grpc_status_of_http(r.status) : -1;
+  dl_exporter_escape_body(res->body, sizeof res->body, r.body, r.len);
+  if (rc == DL_OK && grpc) {
+    uint8_t *msg;
+    size_t msg_len;
+    dl_error ferr;
+    if (dl_grpc_unframe(r.body, r.len, answer.gzip, DL_EXPORTER_MAX_RESPONSE, &msg, &msg_len,
+                        &ferr) == DL_OK) {
+      read_partial_success(res, msg, msg_len, 0);
+      free(msg);
     } else {
-      /* Accepted all the same: sending again would only duplicate. */
-      set_message(res, "accepted, but the answer does not decode: %s", perr.text);
+      set_message(res, "accepted, but the answer does not decode: %s", ferr.text);
     }
+  } else if (rc == DL_OK) {
+    int json = answer_format(r.content_type, content_type);
+    if (json >= 0) /* text/plain, HTML: nothing to read in it */
+      read_partial_success(res, r.body, r.len, json);
   } else {
     res->permanent = r.permanent;
     set_message(res, "%s", herr.text);
@@ -302,12 +383,22 @@ dl_exporter_send(dl_exporter *e, const void *body, size_t len, const char *conte
   }
   dl_http_response_clear(&r);
   free(zipped);
+  free(framed);
   return rc;
+}
+
+/* Milliseconds on a clock that never jumps. */
+static int64_t
+monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
 dl_exporter_flush(dl_exporter *e, dl_ledger *ledger, const char *deployment_id, int force,
-                  dl_flush_stats *stats, dl_error *err)
+                  const dl_send_limits *limits, dl_flush_stats *stats, dl_error *err)
 {
   memset(stats, 0, sizeof *stats);
   dl_spool_entry *items;
@@ -317,28 +408,55 @@ dl_exporter_flush(dl_exporter *e, dl_ledger *ledger, const char *deployment_id, 
                                  &n, err);
   if (rc)
     return rc;
+  int once = limits && limits->once;
+  /* The deploy path is bounded by the one timeout the user set. */
+  long budget = limits && limits->deadline_ms > 0 ? limits->deadline_ms : 0;
+  if (once && (!budget || budget > e->config.timeout_ms))
+    budget = e->config.timeout_ms;
+  int64_t deadline = budget ? monotonic_ms() + budget : 0;
+  int stop = 0; /* the rest is not tried: the collector just failed */
   for (size_t i = 0; !rc && i < n; i++) {
     dl_spool_entry *it = &items[i];
-    if (deployment_id && (!it->deployment_id || strcmp(it->deployment_id, deployment_id) != 0))
+    int64_t left = deadline ? deadline - monotonic_ms() : 0;
+    if (stop || (deadline && left <= 0)) {
+      if (!stop)
+        snprintf(stats->last_failure, sizeof stats->last_failure,
+                 "the deadline (%ld ms) came before every item was tried", budget);
+      /* Given back at once: its claim would keep it from the next flush. */
+      rc = dl_ledger_spool_release(ledger, it->id, err);
+      stats->untried++;
       continue;
+    }
+    dl_send_limits item_limits = {once, deadline ? (long) left : 0};
     dl_send_result res;
-    if (dl_exporter_send(e, it->payload, it->size, it->content_type, &res, NULL) == DL_OK) {
+    if (dl_exporter_send(e, it->payload, it->size, it->content_type, &item_limits, &res, NULL)
+        == DL_OK) {
       rc = dl_ledger_spool_ack(ledger, it->id, err);
       stats->sent++;
       stats->spans += it->span_count;
       stats->rejected_spans += res.rejected_spans;
-    } else if (res.permanent && res.http_status) {
-      rc = dl_ledger_spool_dead_letter(ledger, it->id, res.http_status, res.body, res.message, err);
+      continue;
+    }
+    snprintf(stats->last_failure, sizeof stats->last_failure, "%s", res.message);
+    if (res.permanent && res.http_status) {
+      dl_refusal why = {res.attempts, res.http_status, res.grpc_status, res.body, res.message};
+      rc = dl_ledger_spool_dead_letter(ledger, it->id, &why, err);
       stats->dead_lettered++;
     } else {
       /* Down or overloaded: try again later, backing off per attempt, or
-         when the collector asked if that is later. */
-      int64_t delay = (int64_t) e->config.initial_backoff_ms << (it->attempts < 10 ? it->attempts : 10);
+         when the collector asked if that is later (the wait a flush
+         makes, never the deploy path: it never waits). */
+      int shift = it->attempts < 10 ? it->attempts : 10;
+      int64_t delay = (int64_t) e->config.initial_backoff_ms << shift;
       if (res.retry_after_ms > delay)
         delay = res.retry_after_ms;
-      rc = dl_ledger_spool_retry_later(ledger, it->id, dl_time_now() + delay * 1000000,
-                                       res.message, err);
+      rc = dl_ledger_spool_retry_later(ledger, it->id, res.attempts,
+                                       dl_time_now() + delay * 1000000, res.message, err);
       stats->retry_later++;
+      /* The collector is down or overloaded (past every retry the limits
+         allowed): the next items would only wait as long, and the deploy
+         path must not wait at all. */
+      stop = !res.permanent;
     }
   }
   dl_spool_entries_free(items, n);

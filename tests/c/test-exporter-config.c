@@ -55,8 +55,8 @@ test_setter(void)
   ok(dl_exporter_config_set(&c, "compression", "gzpi", &err) == DL_EINVAL
        && strcmp(err.text, "compression \"gzpi\" is not supported (valid: none, gzip)") == 0 && c.gzip,
      "an unknown compression names the value and the valid ones, changing nothing: %s", err.text);
-  ok(dl_exporter_config_set(&c, "protocol", "grpc", &err) == DL_EINVAL && strstr(err.text, "\"grpc\"")
-       && strstr(err.text, "http/protobuf, http/json"),
+  ok(dl_exporter_config_set(&c, "protocol", "grpc/protobuf", &err) == DL_EINVAL
+       && strstr(err.text, "\"grpc/protobuf\"") && strstr(err.text, "http/protobuf, http/json, grpc"),
      "an unknown protocol too: %s", err.text);
   static const char *bad_ms[] = {"", "2.5", "0", "-1", "10s", "86400001", "99999999999999999999999"};
   int refused = 1;

@@ -81,9 +81,10 @@ test_config(void)
        && strcmp(c.endpoint, "http://traces.example/custom") == 0,
      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is");
   dl_exporter_config_clear(&c);
-  setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
-  ok(dl_exporter_config_from_env(&c, &configured, &err) == DL_EINVAL && strstr(err.text, "grpc"),
-     "an unsupported protocol is named: %s", err.text);
+  setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc/json", 1);
+  ok(dl_exporter_config_from_env(&c, &configured, &err) == DL_EINVAL
+       && strstr(err.text, "OTEL_EXPORTER_OTLP_PROTOCOL") && strstr(err.text, "\"grpc/json\""),
+     "an unsupported protocol is named with its variable: %s", err.text);
   setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", 1);
   setenv("OTEL_EXPORTER_OTLP_HEADERS", "novalue", 1);
   ok(dl_exporter_config_from_env(&c, &configured, &err) == DL_EINVAL && !strstr(err.text, "novalue"),
@@ -114,7 +115,7 @@ test_send(receiver *r)
   dl_send_result res;
   dl_error err;
   size_t before = receiver_count(r);
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, &err) == DL_OK
        && res.attempts == 1 && res.http_status == 200, "200 on the first attempt");
   const received_request *q = receiver_request(r, before);
   ok(q && q->len == 4 && memcmp(q->body, payload, 4) == 0
@@ -125,12 +126,12 @@ test_send(receiver *r)
      "the user agent carries configure's version: %s", q ? q->user_agent : "");
 
   receiver_plan(r, (planned_response){503, "busy", 0, "text/plain", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.attempts == 2, "503 then 200: retried once");
 
   receiver_plan(r, (planned_response){429, "slow down", 0, "text/plain", "1", 0});
   double t = now_s();
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.attempts == 2 && now_s() - t >= 0.9, "429 with Retry-After: 1 waits a second");
 
   /* Retry-After as an HTTP date, two seconds ahead. */
@@ -139,17 +140,17 @@ test_send(receiver *r)
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&when));
   receiver_plan(r, (planned_response){503, "later", 0, "text/plain", date, 0});
   t = now_s();
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.attempts == 2 && now_s() - t >= 0.9, "503 with Retry-After as an HTTP date (%s)", date);
 
   receiver_plan(r, (planned_response){502, "", 0, "text/plain", NULL, 0});
   receiver_plan(r, (planned_response){504, "", 0, "text/plain", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.attempts == 3, "502, 504, then 200");
 
   before = receiver_count(r);
   receiver_plan(r, (planned_response){400, "bad payload", 0, "text/plain", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_EHTTP
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, &err) == DL_EHTTP
        && res.permanent && res.attempts == 1 && res.http_status == 400
        && strcmp(res.body, "bad payload") == 0 && receiver_count(r) == before + 1,
      "400: no retry, permanent, body kept: %s", err.text);
@@ -157,12 +158,12 @@ test_send(receiver *r)
   /* partial_success {rejected_spans: 3, error_message: "bad span"} */
   static const char partial[] = "\x0a\x0c\x08\x03\x12\x08" "bad span";
   receiver_plan(r, (planned_response){200, partial, 14, "application/x-protobuf", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.rejected_spans == 3 && strcmp(res.message, "bad span") == 0,
      "partial success: 3 rejected, its message");
   static const char partial_json[] = "{\"partialSuccess\":{\"rejectedSpans\":\"2\",\"errorMessage\":\"too old\"}}";
   receiver_plan(r, (planned_response){200, partial_json, 0, "application/json", NULL, 0});
-  ok(dl_exporter_send(e, "{}", 2, "application/json", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, "{}", 2, "application/json", NULL, &res, NULL) == DL_OK
        && res.rejected_spans == 2 && strcmp(res.message, "too old") == 0,
      "partial success in JSON");
 
@@ -171,7 +172,7 @@ test_send(receiver *r)
   for (int i = 0; i < 2; i++) {
     before = receiver_count(r);
     receiver_plan(r, (planned_response){503, "later", 0, "text/plain", absurd[i], 0});
-    ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_EHTTP
+    ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, &err) == DL_EHTTP
          && res.attempts == 1 && !res.permanent && res.retry_after_ms == 86400000L
          && receiver_count(r) == before + 1 && strstr(err.text, "deadline"),
        "Retry-After: %s is a day at most, past the 5 s deadline: given up at once: %s", absurd[i],
@@ -180,24 +181,26 @@ test_send(receiver *r)
 
   /* Answers that do not decode: accepted all the same (no duplicate). */
   receiver_plan(r, (planned_response){200, "\x0a\x05\x08", 3, "application/x-protobuf", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.rejected_spans == 0 && strstr(res.message, "does not decode")
        && strstr(res.message, "byte"),
      "a truncated protobuf answer: accepted, its fault noted: %s", res.message);
   receiver_plan(r, (planned_response){200, "{\"partialSuccess\":{\"rejectedSpans\":\"-1\"}}", 0,
                                       "application/json", NULL, 0});
-  ok(dl_exporter_send(e, "{}", 2, "application/json", &res, NULL) == DL_OK && res.rejected_spans == 0
+  ok(dl_exporter_send(e, "{}", 2, "application/json", NULL, &res, NULL) == DL_OK && res.rejected_spans == 0
        && strstr(res.message, "rejectedSpans"),
      "a JSON answer with a negative count: %s", res.message);
   receiver_plan(r, (planned_response){200, "OK", 0, "text/plain", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, NULL) == DL_OK
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, NULL) == DL_OK
        && res.message[0] == '\0',
      "a text/plain answer is not read");
   static const char binary[] = "\xff\xfe\x00\x01<\xc3";
   receiver_plan(r, (planned_response){400, binary, 6, "application/octet-stream", NULL, 0});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_EHTTP
-       && strcmp(res.body, "??  <?") == 0 && strstr(err.text, "HTTP 400: ??  <?"),
-     "a binary 400 body is kept and shown as printable text: %s", err.text);
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, &err) == DL_EHTTP
+       && strcmp(res.body, "\\xff\\xfe\\x00\\x01<\\xc3") == 0
+       && strstr(err.text, "HTTP 400: ??  <?"),
+     "a binary 400 body is kept escaped, and shown as printable text: %s / %s", res.body,
+     err.text);
   dl_exporter_free(e);
 
   e = exporter_for(receiver_port(r), 1, 2000, 5000);
@@ -205,7 +208,7 @@ test_send(receiver *r)
   for (size_t i = 0; i < sizeof big; i++)
     big[i] = (uint8_t) (i % 7);
   before = receiver_count(r);
-  ok(dl_exporter_send(e, big, sizeof big, "application/x-protobuf", &res, NULL) == DL_OK, "gzip send");
+  ok(dl_exporter_send(e, big, sizeof big, "application/x-protobuf", NULL, &res, NULL) == DL_OK, "gzip send");
   q = receiver_request(r, before);
   ok(q && strcmp(q->content_encoding, "gzip") == 0 && q->len == sizeof big
        && memcmp(q->body, big, sizeof big) == 0, "the receiver inflates the same bytes");
@@ -216,7 +219,7 @@ test_send(receiver *r)
   receiver_plan(r, (planned_response){200, "", 0, NULL, NULL, 1500});
   receiver_plan(r, (planned_response){200, "", 0, NULL, NULL, 1500});
   receiver_plan(r, (planned_response){200, "", 0, NULL, NULL, 1500});
-  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", &res, &err) == DL_EHTTP
+  ok(dl_exporter_send(e, payload, 4, "application/x-protobuf", NULL, &res, &err) == DL_EHTTP
        && !res.permanent && res.attempts >= 2 && strstr(err.text, "attempts"),
      "timeouts are retried until the deadline, then fail: %s", err.text);
   dl_exporter_free(e);
@@ -301,8 +304,10 @@ test_spool(void)
   dl_arena_free(&a);
 
   dl_flush_stats st;
-  ok(dl_exporter_flush(e, l, NULL, 1, &st, &err) == DL_OK && st.sent == 0 && st.retry_later == 1,
-     "collector down: the item stays for later");
+  dl_send_limits once = {1, 0};
+  ok(dl_exporter_flush(e, l, NULL, 1, &once, &st, &err) == DL_OK && st.sent == 0
+       && st.retry_later == 1 && strstr(st.last_failure, "127.0.0.1"),
+     "collector down, one attempt: the item stays for later, the failure said");
   dl_spool_entry *items;
   size_t n;
   ok(dl_ledger_spool_list(l, 0, &items, &n, NULL) == DL_OK && n == 1 && items[0].attempts == 1
@@ -312,11 +317,11 @@ test_spool(void)
 
   receiver *r = receiver_start(port);
   ok(r != NULL, "collector up on the same port");
-  ok(dl_exporter_flush(e, l, NULL, 1, &st, &err) == DL_OK && st.sent == 1 && st.spans == 1,
+  ok(dl_exporter_flush(e, l, NULL, 1, NULL, &st, &err) == DL_OK && st.sent == 1 && st.spans == 1,
      "flush sends it");
   ok(dl_ledger_spool_list(l, 0, &items, &n, NULL) == DL_OK && n == 0, "the spool drained");
   dl_spool_entries_free(items, n);
-  ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.sent == 0 && receiver_count(r) == 1,
+  ok(dl_exporter_flush(e, l, NULL, 1, NULL, &st, NULL) == DL_OK && st.sent == 0 && receiver_count(r) == 1,
      "a second flush sends nothing: nothing doubled");
 
   PbRequest *m;
@@ -344,7 +349,7 @@ test_spool(void)
        == DL_OK && dl_exporter_encode(e, &req, &body, &len, &type, NULL) == DL_OK,
      "region span built");
   dl_send_result res;
-  ok(dl_exporter_send(e, body, len, type, &res, NULL) == DL_OK, "sent");
+  ok(dl_exporter_send(e, body, len, type, NULL, &res, NULL) == DL_OK, "sent");
   free(body);
   dl_arena_free(&a);
   s = received_span(r, 1, &m);
@@ -363,6 +368,8 @@ test_spool(void)
   ok(dl_deployment_spans(&a, done, h, nh, DL_PART_END, NULL, &link, 1, NULL, &req, &err) == DL_OK
        && dl_exporter_encode(e, &req, &body, &len, &type, NULL) == DL_OK, "end span built");
   item = (dl_spool_item){body, len, 1, type};
+  receiver_plan(r, (planned_response){503, "busy", 0, "text/plain", NULL, 0});
+  receiver_plan(r, (planned_response){503, "busy", 0, "text/plain", NULL, 0});
   receiver_plan(r, (planned_response){400, "rejected", 0, "text/plain", NULL, 0});
   dl_ledger_close(l);
   ok(dl_ledger_open(path, &l, NULL) == DL_OK, "reopen");
@@ -370,11 +377,12 @@ test_spool(void)
   /* Spool by hand (a finished deployment takes no stage event to carry
      it), then flush into a 400. */
   ok(dl_ledger_spool_add(l, d->id, &item, 1, NULL) == DL_OK, "spooled by hand");
-  ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.dead_lettered == 1,
+  ok(dl_exporter_flush(e, l, NULL, 1, NULL, &st, NULL) == DL_OK && st.dead_lettered == 1,
      "a 400 sends it to the dead letters");
   ok(dl_ledger_spool_list(l, 1, &items, &n, NULL) == DL_OK && n == 1 && items[0].http_status == 400
-       && strcmp(items[0].response_body, "rejected") == 0 && items[0].size == len,
-     "dead letter keeps status, body and payload");
+       && strcmp(items[0].response_body, "rejected") == 0 && items[0].size == len
+       && items[0].attempts == 3 && items[0].grpc_status == -1,
+     "dead letter keeps status, body and payload, and counts the 3 requests it cost");
   dl_spool_entries_free(items, n);
   s = received_span(r, 2, &m);
   ok(s && s->status && s->status->code == 2 && strcmp(s->status->message, "p99 doubled") == 0
@@ -428,10 +436,10 @@ test_credentials_in_endpoint(void)
   dl_flush_stats st;
   dl_send_result res = {0};
   dl_error err = {0};
-  ok(dl_exporter_send(e, body, len, type, &res, &err) == DL_EHTTP && strstr(res.message, "127.0.0.1")
+  ok(dl_exporter_send(e, body, len, type, NULL, &res, &err) == DL_EHTTP && strstr(res.message, "127.0.0.1")
        && !strstr(res.message, "hunter2") && !strstr(res.message, "bob") && !strstr(err.text, "hunter2"),
      "collector down: the failure names the host only: %s", res.message);
-  ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.retry_later == 1, "flush keeps it");
+  ok(dl_exporter_flush(e, l, NULL, 1, NULL, &st, NULL) == DL_OK && st.retry_later == 1, "flush keeps it");
   dl_spool_entry *items;
   size_t n;
   int listed = dl_ledger_spool_list(l, 0, &items, &n, NULL) == DL_OK && n == 1;
@@ -441,7 +449,7 @@ test_credentials_in_endpoint(void)
   dl_spool_entries_free(items, n);
   receiver *r = receiver_start(port);
   receiver_plan(r, (planned_response){401, "who are you", 0, "text/plain", NULL, 0});
-  ok(dl_exporter_flush(e, l, NULL, 1, &st, NULL) == DL_OK && st.dead_lettered == 1,
+  ok(dl_exporter_flush(e, l, NULL, 1, NULL, &st, NULL) == DL_OK && st.dead_lettered == 1,
      "a 401: a dead letter");
   listed = dl_ledger_spool_list(l, 1, &items, &n, NULL) == DL_OK && n == 1;
   stored = listed && items[0].reason ? items[0].reason : "";

@@ -384,7 +384,8 @@ test_spool(dl_ledger *l)
        "payloads and metadata kept");
     int64_t first = e[0].id, second = e[1].id;
     dl_spool_entries_free(e, n);
-    ok(dl_ledger_spool_retry_later(l, first, dl_time_now() + H, "503 Service Unavailable", NULL)
+    ok(dl_ledger_spool_retry_later(l, first, 1, dl_time_now() + H, "503 Service Unavailable",
+                                   NULL)
          == DL_OK, "retry later");
     ok(dl_ledger_spool_pending(l, 0, dl_time_now(), &e, &n, NULL) == DL_OK && n == 1
          && e[0].id == second, "not due yet: one pending");
@@ -392,8 +393,8 @@ test_spool(dl_ledger *l)
     ok(dl_ledger_spool_list(l, 0, &e, &n, NULL) == DL_OK && n == 2 && e[0].attempts == 1
          && strcmp(e[0].last_error, "503 Service Unavailable") == 0, "listing shows both, attempts");
     dl_spool_entries_free(e, n);
-    ok(dl_ledger_spool_dead_letter(l, second, 400, "bad request body", "permanent", NULL) == DL_OK,
-       "dead letter");
+    dl_refusal why = {1, 400, -1, "bad request body", "permanent"};
+    ok(dl_ledger_spool_dead_letter(l, second, &why, NULL) == DL_OK, "dead letter");
     ok(dl_ledger_spool_list(l, 1, &e, &n, NULL) == DL_OK && n == 1 && e[0].http_status == 400
          && strcmp(e[0].response_body, "bad request body") == 0 && e[0].size == 7,
        "dead letter keeps status, body and payload");
@@ -431,7 +432,7 @@ test_spool_claims(dl_ledger *l)
   ok(dl_ledger_spool_claim(l, NULL, INT64_MAX, &again, &m, &err) == DL_OK && m == 0,
      "a third gets none, even forced: all are held");
   dl_spool_entries_free(again, m);
-  ok(n == 2 && dl_ledger_spool_retry_later(l, e[0].id, 0, "down", &err) == DL_OK
+  ok(n == 2 && dl_ledger_spool_retry_later(l, e[0].id, 1, 0, "down", &err) == DL_OK
        && dl_ledger_spool_claim(l, NULL, dl_time_now(), &again, &m, &err) == DL_OK && m == 1
        && again[0].id == e[0].id, "rescheduling releases the claim");
   dl_spool_entries_free(again, m);

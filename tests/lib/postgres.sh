@@ -21,8 +21,10 @@
 
 pg_bin=/usr/lib/postgresql/15/bin
 
+# The server's programs run without the sanitizer build's ASan preload
+# (it is for deploy-ledger's own code, not PostgreSQL's).
 pg_as() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then env -u LD_PRELOAD runuser -u nobody -- "$@"; else env -u LD_PRELOAD "$@"; fi
 }
 
 pg_free_port() {
@@ -74,7 +76,7 @@ pg_restart() {
 }
 
 pg_psql() {
-  PGOPTIONS="-c client_min_messages=warning" "$pg_bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$pg_base/$1" -c "$2"
+  env -u LD_PRELOAD PGOPTIONS="-c client_min_messages=warning" "$pg_bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$pg_base/$1" -c "$2"
 }
 
 pg_url() {

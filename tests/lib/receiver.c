@@ -23,6 +23,7 @@ struct receiver {
   size_t planned, next_plan;
   received_request got[MAX_RECEIVED];
   size_t received;
+  volatile int stopping; /* ends the hanging answers */
 };
 
 typedef struct upload {
@@ -71,7 +72,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     return MHD_YES;
   }
   pthread_mutex_lock(&r->lock);
-  planned_response p = {200, "", 0, "application/x-protobuf", NULL, 0};
+  planned_response p = {200, "", 0, "application/x-protobuf", NULL, 0, 0};
   if (r->next_plan < r->planned)
     p = r->plan[r->next_plan++];
   if (r->received < MAX_RECEIVED) {
@@ -91,6 +92,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     }
   }
   pthread_mutex_unlock(&r->lock);
+  while (p.hang && !r->stopping) {
+    struct timespec ts = {0, 50000000L};
+    nanosleep(&ts, NULL);
+  }
+  if (p.hang)
+    return MHD_NO; /* drop the connection without an answer */
   if (p.delay_ms) {
     struct timespec ts = {p.delay_ms / 1000, (p.delay_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -173,6 +180,7 @@ receiver_stop(receiver *r)
 {
   if (!r)
     return;
+  r->stopping = 1;
   MHD_stop_daemon(r->daemon);
   for (size_t i = 0; i < r->received; i++)
     free(r->got[i].body);

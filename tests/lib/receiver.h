@@ -12,6 +12,7 @@ typedef struct planned_response {
   const char *content_type;
   const char *retry_after; /* Retry-After header, or NULL */
   int delay_ms;            /* wait before answering */
+  int hang;                /* read the request, never answer (until stopped) */
 } planned_response;
 
 typedef struct received_request {

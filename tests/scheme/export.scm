@@ -33,7 +33,7 @@
   (and (string-contains text "x-api-key=<redacted>") (not (string-contains text "very-secret"))))
 (test-raises "an unknown protocol is refused"
   (lambda (e) (string-contains (deploy-ledger-error-message e) "grpc"))
-  (make-otlp-exporter #:protocol "grpc"))
+  (make-otlp-exporter #:protocol "grpc/json"))
 
 
 ;; One configuration path: a keyword and its variable parse alike.
@@ -121,14 +121,18 @@
  (lambda (ledger)
    (record-deployment! ledger d #:spool (list payload))
    (test-equal "the payload is spooled with the deployment" 1 (length (spool-entries ledger)))
-   (let ((counts (flush-spool exporter ledger)))
+   (let ((counts (flush-spool exporter ledger #:once? #t)))
      (test-equal "flush with the collector down keeps it" 1 (assq-ref counts 'retry-later))
-     (test-equal "nothing sent" 0 (assq-ref counts 'sent)))
-   (test-equal "still spooled, one attempt" 1
+     (test-equal "nothing sent" 0 (assq-ref counts 'sent))
+     (test-assert "and says why" (string-contains (assq-ref counts 'last-failure) "127.0.0.1")))
+   (test-equal "still spooled, one attempt (once?: one request)" 1
      (assq-ref (car (spool-entries ledger)) 'attempts))
    (let ((counts (export-deployment exporter ledger d)))
      (test-equal "export-deployment spools the end span too" 2 (length (spool-entries ledger)))
-     (test-equal "and tries both of its items: neither sent" 2 (assq-ref counts 'retry-later))))
+     (test-equal "the collector still down: the first item tried, not sent" 1
+       (assq-ref counts 'retry-later))
+     (test-equal "and the second not tried: it would only fail as long" 1
+       (assq-ref counts 'untried))))
  (string-append dir "/ledger.db"))
 
 (test-end "export")

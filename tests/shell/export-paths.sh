@@ -56,8 +56,8 @@ stop_collector
 printf '\377\376 no\303(' >"$tmp/binary-body"
 start_collector "$tmp/refuse" 400 "$tmp/binary-body"
 id2=$(deploy-ledger start --service api --version 9 2>/dev/null)
-status_is "a refused export exits 6, spans not exported" 6 \
-  deploy-ledger finish "$id2" --status failed --export
+status_is "a refused export with --strict-export exits 6, spans not exported" 6 \
+  deploy-ledger finish "$id2" --status failed --export --strict-export
 cp "$tmp/err" "$tmp/refused.err"
 check "the error says it was refused for good and where it went" \
   grep -q "refused for good.*HTTP 400.*moved to the dead letters" "$tmp/refused.err"
@@ -66,7 +66,7 @@ check "the error says it was refused for good and where it went" \
 check "and shows the collector's answer, printable" grep -q -F '?? no?(' "$tmp/refused.err"
 check "no foreign exception or backtrace" sh -c "! grep -q -i 'decoding\|backtrace' '$tmp/refused.err'"
 check "spool --dead lists it" sh -c "deploy-ledger spool --dead | grep -q ' 400 '"
-check "spool --dead --json carries the answer" \
-  sh -c "deploy-ledger spool --dead --json | grep -q -F '?? no?('"
+check "spool --dead --json carries the answer, escaped byte for byte" \
+  sh -c "deploy-ledger spool --dead --json | grep -q -F '\\\\xfe no\\\\xc3('"
 stop_collector
 done_testing

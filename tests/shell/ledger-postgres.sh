@@ -29,6 +29,8 @@ run_tap() {
 run_tap "tests/c/test-ledger on PostgreSQL" "$abs_top_builddir/tests/c/test-ledger"
 run_tap "tests/c/test-ledger-processes on PostgreSQL (8 x 200 at once, one SIGKILLed)" \
   "$abs_top_builddir/tests/c/test-ledger-processes"
+run_tap "tests/c/test-spool on PostgreSQL (dead letters, requeue, purge)" \
+  "$abs_top_builddir/tests/c/test-spool"
 run_tap "tests/scheme/ledger.scm on PostgreSQL" \
   env DL_TEST_LEDGER="$(pg_url scheme_ledger)" \
   guile --no-auto-compile -L "$abs_top_srcdir/tests/lib" "$abs_top_srcdir/tests/scheme/ledger.scm"

@@ -92,7 +92,7 @@ summary shows both and where they disagree).
   --lenient         skip malformed spans and files instead of failing, and
                     say how many on stderr
   --json            the full result as JSON
-  --db FILE         the ledger file
+  --db FILE         the ledger file or PostgreSQL URL
 
 Exit status: 0 pass, 10 marginal, 11 fail, 12 inconclusive (too few
 requests on a side, or no data for a critical metric: the summary says

@@ -11,6 +11,7 @@
   #:use-module (deploy-ledger cli options)
   #:use-module (deploy-ledger cli command)
   #:use-module (deploy-ledger cli record)
+  #:use-module ((deploy-ledger cli export) #:select (export-options-help))
   #:export (command-exec))
 
 (define exec-help
@@ -29,9 +30,8 @@ ID).  SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to
 deploy-ledger are passed on to COMMAND, which decides when to stop.
 
 START OPTIONS, as for `deploy-ledger start':
-" start-options-help "\
-  --export               send its spans to the OTLP endpoint at once
-  --db FILE              the ledger file (created when absent)
+" start-options-help export-options-help "\
+  --db FILE              the ledger file or PostgreSQL URL (created when absent)
 
 Exit status: COMMAND's own; 128+N when signal N killed it (as shells do);
 127 when COMMAND was not found, 126 when it could not be run (the

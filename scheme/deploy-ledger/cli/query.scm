@@ -78,7 +78,7 @@ List deployments, newest first: every matching one unless --limit.
   --latest          only the newest deployment of each service and environment
   --limit N         at most N
   --json            a JSON array of deployment objects
-  --db FILE         the ledger file
+  --db FILE         the ledger file or PostgreSQL URL
 ")
 
 (define (command-list args)

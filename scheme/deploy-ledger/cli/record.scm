@@ -2,7 +2,8 @@
 ;;; stage, and what exec shares with start and finish.
 ;;; With an OTLP endpoint in the environment (or --export), each event's
 ;;; spans go to the spool in the event's own transaction; --export also
-;;; sends them at once, and they stay spooled if that fails.
+;;; sends them at once (one attempt, bounded), and they stay spooled if
+;;; that fails: telemetry never fails or stalls a deployment.
 (define-module (deploy-ledger cli record)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 exceptions)
@@ -31,18 +32,10 @@
   (or (getenv "DEPLOY_LEDGER_ACTOR") (getenv "GITHUB_ACTOR") (getenv "GITLAB_USER_LOGIN")
       (getenv "USER")))
 
-(define (exporter-for options)
-  "An OTLP exporter when --export is given or an endpoint is configured;
-#f otherwise (then nothing is spooled)."
-  (and (or (option options 'export) (otlp-endpoint-configured?))
-       (make-otlp-exporter)))
-
-(define (maybe-export options exporter ledger id)
-  "With --export, send the spool of deployment ID now and return the
-exit status it deserves; otherwise leave it for `deploy-ledger flush'."
-  (if (and exporter (option options 'export))
-      (report-export (flush-spool exporter ledger #:deployment id) ledger)
-      %exit-ok))
+(define (spool-of plan make-payload)
+  "The spool payloads of an event: (MAKE-PAYLOAD exporter) when PLAN (see
+@code{deploy-path-exporter}) has an exporter, none otherwise."
+  (if plan (list (make-payload (car plan))) '()))
 
 (define (history-entry at kind status actor reason key)
   "A history entry, shaped as the ledger returns them, for an event not
@@ -93,9 +86,10 @@ environment holds."
                   ctx))))))
 
 (define start-options
-  '((service value) (version value) (previous-version value) (environment value)
-    (type value) (region multi) (commit value) (commit-time value) (attr multi)
-    (actor value) (export flag)))
+  (append '((service value) (version value) (previous-version value) (environment value)
+            (type value) (region multi) (commit value) (commit-time value) (attr multi)
+            (actor value))
+          export-options))
 
 (define (start-deployment cmd o)
   "Record the deployment that the start options O of command CMD describe,
@@ -111,7 +105,7 @@ the deployment as recorded and the exit status its export deserves."
          (started (or (time-option o 'at) (current-time-ns)))
          (commit-time (time-option o 'commit-time))
          (parent (pipeline-trace-context))
-         (exporter (exporter-for o))
+         (plan (deploy-path-exporter cmd o))
          (exported %exit-ok)
          (recorded
           (call-with-ledger-of
@@ -130,11 +124,11 @@ the deployment as recorded and the exit status its export deserves."
                               #:commit (option o 'commit) #:commit-time commit-time
                               #:attributes attrs
                               #:parent parent))
-                      (spool (if exporter
-                                 (list (deployment-span-payload exporter event #:part 'start))
-                                 '()))
+                      (spool (spool-of plan (lambda (exporter)
+                                              (deployment-span-payload exporter event
+                                                                       #:part 'start))))
                       (r (record-deployment! l event #:spool spool)))
-                 (set! exported (maybe-export o exporter l (deployment-event-id r)))
+                 (set! exported (export-in-deploy-path o plan l (deployment-event-id r)))
                  r))
            #:create? #t)))
     (values recorded exported)))
@@ -201,13 +195,14 @@ Record a deployment and print its id.
   --as-parent            with --export-env, also TRACEPARENT= and TRACESTATE=: later
                          steps of the job (and a next start) become children of
                          this deployment instead of the pipeline
-  --export               send its start span to the OTLP endpoint at once
+" export-options-help "\
   --json                 print the deployment as JSON
-  --db FILE              the ledger file (created when absent)
+  --db FILE              the ledger file or PostgreSQL URL (created when absent)
 
 With an OTLP endpoint in the environment (OTEL_EXPORTER_OTLP_ENDPOINT...),
 its spans are spooled in the ledger and sent by --export or by
-`deploy-ledger flush'.  A TRACEPARENT in the environment (the CI
+`deploy-ledger flush'; an OTEL_* setting that cannot be used is ignored
+with a warning, and the spans wait in the spool.  A TRACEPARENT in the environment (the CI
 pipeline's trace, with its TRACESTATE) makes the deployment's span a child
 of it; an invalid one is ignored with a warning.  Values with a newline or
 another control character are never written by --export-env.
@@ -250,7 +245,7 @@ transition (exit 4).
   --actor NAME    who
   --reason TEXT   why now
   --json          print the deployment as JSON
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
 ")
 
 (define (command-begin args)
@@ -273,7 +268,7 @@ transition (exit 4).
 
 ;;; finish
 
-(define finish-help "\
+(define finish-help (string-append "\
 Usage: deploy-ledger finish [ID] --status succeeded|failed|rolled-back [OPTIONS]
 Record how deployment ID (full or a unique prefix; default:
 $DEPLOY_LEDGER_DEPLOYMENT_ID) ended.
@@ -284,10 +279,9 @@ $DEPLOY_LEDGER_DEPLOYMENT_ID) ended.
   --actor NAME    who
   --link TP       a traceparent the deployment affected or that ran it,
                   linked from its span; repeat for several
-  --export        send the deployment span to the OTLP endpoint at once
   --json          print the deployment as JSON
-  --db FILE       the ledger file
-")
+  --db FILE       the ledger file or PostgreSQL URL
+" export-options-help))
 
 (define* (finish-deployment o id status #:key at actor reason (links '()))
   "Move deployment ID of the ledger of options O to the final STATUS at AT
@@ -295,34 +289,36 @@ $DEPLOY_LEDGER_DEPLOYMENT_ID) ended.
 --export).  Returns two values: the deployment as it is now and the exit
 status its export deserves."
   (let ((at (or at (current-time-ns)))
-        (exporter (exporter-for o))
+        (plan (deploy-path-exporter "deploy-ledger finish" o))
         (exported %exit-ok))
     (let ((updated
            (call-with-ledger-of
             o (lambda (l)
                 (let* ((d (find-or-fail l id))
                        ;; The span of the deployment as it will be once finished.
-                       (spool (if exporter
-                                  (let ((done (update-deployment-event
-                                               d #:status status
-                                               #:completed (or (deployment-event-completed d) at)))
-                                        (history (append (deployment-history l d)
-                                                         (list (history-entry at 'status status
-                                                                              actor reason #f)))))
-                                    (list (deployment-span-payload exporter done #:history history
-                                                                   #:links links)))
-                                  '()))
+                       (spool (spool-of
+                               plan
+                               (lambda (exporter)
+                                 (let ((done (update-deployment-event
+                                              d #:status status
+                                              #:completed (or (deployment-event-completed d) at)))
+                                       (history (append (deployment-history l d)
+                                                        (list (history-entry at 'status status
+                                                                             actor reason #f)))))
+                                   (deployment-span-payload exporter done #:history history
+                                                            #:links links)))))
                        (u (update-deployment-status! l d status #:at at #:actor actor
                                                      #:reason reason #:spool spool)))
-                  (set! exported (maybe-export o exporter l (deployment-event-id u)))
+                  (set! exported (export-in-deploy-path o plan l (deployment-event-id u)))
                   u)))))
       (values updated exported))))
 
 (define (command-finish args)
   (define cmd "deploy-ledger finish")
   (with-command
-   "finish" '((status value) (reason value) (at value) (actor value) (link multi) (export flag)
-              (json flag))
+   "finish" (append '((status value) (reason value) (at value) (actor value) (link multi)
+                      (json flag))
+                    export-options)
    finish-help args
    (lambda (o)
      (let* ((id (id-or-environment cmd o))
@@ -343,7 +339,7 @@ status its export deserves."
 
 ;;; stage
 
-(define stage-help "\
+(define stage-help (string-append "\
 Usage: deploy-ledger stage [ID] --name NAME --status S [OPTIONS]
 Record that a region or stage of deployment ID (full or a unique prefix;
 default: $DEPLOY_LEDGER_DEPLOYMENT_ID) reached status S.
@@ -355,8 +351,8 @@ default: $DEPLOY_LEDGER_DEPLOYMENT_ID) reached status S.
   --status S      pending, in-progress, succeeded, failed or rolled-back
                   (required)
   --at T          when (RFC 3339; default now)
-  --export        send its span to the OTLP endpoint at once
-  --db FILE       the ledger file
+  --db FILE       the ledger file or PostgreSQL URL
+" export-options-help "\
 
 Each region or stage follows the lifecycle of a deployment: its first
 event may have any status; after that pending may start or end,
@@ -364,7 +360,7 @@ in-progress may end (succeeded, failed, rolled-back), and succeeded or
 failed may still be rolled back.  Anything else, and any stage once the
 deployment is finished, is an invalid transition (exit 4).  When a region
 or stage completes, its child span is spooled for export.
-")
+"))
 
 (define (warn-unless-region cmd o d name)
   "Warn when NAME, given by --region or for deployment D that has
@@ -379,7 +375,8 @@ regions, is not one of D's regions: most likely a typo."
 (define (command-stage args)
   (define cmd "deploy-ledger stage")
   (with-command
-   "stage" '((name value) (region value) (status value) (at value) (export flag)) stage-help args
+   "stage" (append '((name value) (region value) (status value) (at value)) export-options)
+   stage-help args
    (lambda (o)
      (when (and (option o 'name) (option o 'region))
        (usage-error "~a: give --name or --region, not both" cmd))
@@ -389,18 +386,21 @@ regions, is not one of D's regions: most likely a typo."
            (status (or (symbol-option cmd o 'status deployment-statuses #f)
                        (usage-error "~a: --status is required" cmd)))
            (at (or (time-option o 'at) (current-time-ns)))
-           (exporter (exporter-for o)))
+           (plan (deploy-path-exporter cmd o)))
        (call-with-ledger-of
         o (lambda (l)
             (let* ((d (find-or-fail l id))
                    ;; A region or stage becomes a child span when it completes.
-                   (spool (if (and exporter (memq status '(succeeded failed rolled-back)))
-                              (list (deployment-span-payload
-                                     exporter d #:part 'stage #:stage name
-                                     #:history (append (deployment-history l d)
-                                                       (list (history-entry at 'stage status
-                                                                            #f #f name)))))
+                   (spool (if (memq status '(succeeded failed rolled-back))
+                              (spool-of plan
+                                        (lambda (exporter)
+                                          (deployment-span-payload
+                                           exporter d #:part 'stage #:stage name
+                                           #:history (append (deployment-history l d)
+                                                             (list (history-entry
+                                                                    at 'stage status
+                                                                    #f #f name))))))
                               '())))
               (warn-unless-region cmd o d name)
               (record-stage! l d name status #:at at #:spool spool)
-              (maybe-export o exporter l (deployment-event-id d)))))))))
+              (export-in-deploy-path o plan l (deployment-event-id d)))))))))

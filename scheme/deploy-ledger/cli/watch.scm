@@ -46,7 +46,7 @@ after a rollback, or at --timeout.
                     (default 50)
   --export          send the deployment span at once after a rollback
                     (it is spooled whenever an OTLP endpoint is set)
-  --db FILE         the ledger file
+  --db FILE         the ledger file or PostgreSQL URL
 With --listen, the receiver's options:
 " %receiver-options-help "
 Exit status: 0 when no rollback fired (the deployment ended, or the
