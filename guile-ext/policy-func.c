@@ -292,6 +292,15 @@ SCM_DEFINE(dl_scm_http_post, "%http-post", 5, 0, 0,
 }
 #undef FUNC_NAME
 
+SCM_DEFINE(dl_scm_policy_fired_prefix, "%policy-fired-prefix", 0, 0, 0, (void),
+           "The prefix of the ledger attribute recording that a policy rule fired "
+           "(DL_POLICY_FIRED_PREFIX): the deployment span has an event for each.")
+#define FUNC_NAME s_dl_scm_policy_fired_prefix
+{
+  return scm_from_utf8_string(DL_POLICY_FIRED_PREFIX);
+}
+#undef FUNC_NAME
+
 void
 dl_guile_init_policy(void)
 {

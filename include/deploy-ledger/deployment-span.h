@@ -3,8 +3,9 @@
  *   start   a short child span marking the start, exported at once;
  *   stage   a child span per region or stage, when it completes;
  *   end     the deployment span itself, when the deployment ends, with a
- *           span event per status transition and links to the traces it
- *           affected or the pipeline that ran it.
+ *           span event per status transition and per policy rule that
+ *           fired (see DL_POLICY_FIRED_PREFIX), and links to the traces
+ *           it affected or the pipeline that ran it.
  *
  * All in the deployment's own trace: its span id is the deployment's
  * context, its parent the pipeline's span when it ran inside one. */
@@ -15,6 +16,11 @@
 #include "deployment.h"
 #include "ledger.h"
 #include "span.h"
+
+/* A history attribute whose key is this prefix and a rule's name records
+   that the rule of a watch policy fired for the deployment (its value says
+   why); the end span has an event "deploy_ledger.policy.fired" for each. */
+#define DL_POLICY_FIRED_PREFIX "deploy_ledger.policy.fired."
 
 typedef enum dl_span_part {
   DL_PART_START,

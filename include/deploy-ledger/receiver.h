@@ -17,7 +17,8 @@
  * missing or wrong bearer token, 404/405 for another path or method, 413
  * for a body or a decompressed body over its limit, 415 for a content
  * type or encoding other than protobuf, JSON, gzip; 503 with Retry-After
- * when the bytes being received and decoded at once exceed max_queue.
+ * when a body would take the bytes being received and decoded at once
+ * over max_queue while other requests are in progress.
  * Each error carries a google.rpc.Status body in the request's encoding.
  *
  * Threads: every function may be called from any thread while the

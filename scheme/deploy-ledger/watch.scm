@@ -6,6 +6,7 @@
 (define-module (deploy-ledger watch)
   #:use-module (srfi srfi-1)
   #:use-module (ice-9 format)
+  #:use-module (deploy-ledger core extension)
   #:use-module (deploy-ledger core errors)
   #:use-module (deploy-ledger core time)
   #:use-module (deploy-ledger core types)
@@ -21,8 +22,9 @@
             %rollback-attribute))
 
 (define (fired-key rule)
-  "The ledger attribute that records that RULE fired for a deployment."
-  (string-append "deploy_ledger.policy.fired." (rule-name rule)))
+  "The ledger attribute that records that RULE fired for a deployment (the
+deployment span shows it as an event)."
+  (string-append (%policy-fired-prefix) (rule-name rule)))
 
 (define %rollback-attribute
   ;; The ledger attribute that keeps a rollback command's status and output.

@@ -114,15 +114,28 @@ build_end(dl_arena *a, dl_span *s, const dl_deployment *d, const dl_history_entr
   s->attrs = list.kv;
   s->n_attrs = list.n;
 
-  /* An event per status transition. */
+  /* An event per status transition, and per policy rule that fired. */
   size_t ne = 0;
   dl_span_event *events = dl_arena_alloc(a, (nh ? nh : 1) * sizeof *events);
   if (!events)
     return -1;
+  const size_t fired_len = strlen(DL_POLICY_FIRED_PREFIX);
   for (size_t i = 0; i < nh; i++) {
+    attrs ev = {0};
+    if (h[i].kind == DL_HISTORY_ATTRIBUTE && h[i].key &&
+        strncmp(h[i].key, DL_POLICY_FIRED_PREFIX, fired_len) == 0) {
+      rc |= add_str(a, &ev, "deploy_ledger.rule", h[i].key + fired_len);
+      rc |= add_str(a, &ev, "deploy_ledger.reason", h[i].value);
+      rc |= add_str(a, &ev, "enduser.id", h[i].actor);
+      events[ne].time = h[i].at;
+      events[ne].name = dl_str_of("deploy_ledger.policy.fired");
+      events[ne].attrs = ev.kv;
+      events[ne].n_attrs = ev.n;
+      ne++;
+      continue;
+    }
     if (h[i].kind != DL_HISTORY_CREATED && h[i].kind != DL_HISTORY_STATUS)
       continue;
-    attrs ev = {0};
     rc |= add_str(a, &ev, "deployment.status", dl_deploy_status_name(h[i].status));
     rc |= add_str(a, &ev, "enduser.id", h[i].actor);
     rc |= add_str(a, &ev, "deploy_ledger.reason", h[i].reason);

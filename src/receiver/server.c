@@ -95,12 +95,14 @@ authorized(const dl_receiver *r, struct MHD_Connection *c)
 }
 
 /* Counts N more bytes of U in the receiver's queue; 0 when that would go
-   over max_queue. */
+   over max_queue while other requests are in it (a request alone is
+   always admitted: its size is bounded by max_request, and refusing it
+   would refuse it for ever). */
 static int
 reserve(dl_receiver *r, upload *u, size_t n)
 {
   size_t now = __atomic_add_fetch(&r->queued, n, __ATOMIC_RELAXED);
-  if (now > r->opt.max_queue) {
+  if (now > r->opt.max_queue && now != u->reserved + n) {
     __atomic_sub_fetch(&r->queued, n, __ATOMIC_RELAXED);
     return 0;
   }

@@ -287,6 +287,60 @@ test_token(void)
 }
 
 static void
+test_queue_full(void)
+{
+  dl_receiver_options o;
+  dl_receiver_options_init(&o);
+  o.listen = "127.0.0.1:0";
+  o.max_queue = 64 * 1024;
+  dl_receiver *r;
+  dl_error err;
+  if (dl_receiver_start(&o, &r, &err)) {
+    ok(0, "receiver starts: %s", err.text);
+    return;
+  }
+  char *body;
+  size_t len;
+  http_answer a;
+  make_request(512, 1, 0, &body, &len);
+  ok(len > o.max_queue, "batches of %zu bytes, over --max-queue 64 KiB", len);
+  /* One request in flight: its headers and half its body. */
+  int first = http_connect(dl_receiver_port(r));
+  char head[200];
+  int n = snprintf(head, sizeof head,
+                   "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+                   "Content-Length: %zu\r\n\r\n",
+                   PB, len);
+  http_write_all(first, head, (size_t) n, http_now_ms() + TIMEOUT_MS);
+  http_write_all(first, body, len / 2, http_now_ms() + TIMEOUT_MS);
+  /* Until the receiver has taken it in, a second one may still pass. */
+  dl_receiver_stats s;
+  long long deadline = http_now_ms() + TIMEOUT_MS;
+  do
+    dl_receiver_stats_get(r, &s);
+  while (s.queued == 0 && http_now_ms() < deadline);
+  post(dl_receiver_port(r), PB, NULL, NULL, body, len, &a);
+  is_int(a.status, 503, "a second batch while the first fills the queue: 503");
+  char v[16];
+  is_str(http_header(&a, "Retry-After", v, sizeof v), "1", "with Retry-After: 1");
+  http_answer_free(&a);
+  http_write_all(first, body + len / 2, len - len / 2, http_now_ms() + TIMEOUT_MS);
+  http_read_answer(first, &a, http_now_ms() + TIMEOUT_MS);
+  is_int(a.status, 200, "the first, alone in the queue though over it, is accepted");
+  http_answer_free(&a);
+  close(first);
+  post(dl_receiver_port(r), PB, NULL, NULL, body, len, &a);
+  is_int(a.status, 200, "and so is the second when retried");
+  http_answer_free(&a);
+  free(body);
+  dl_receiver_stats_get(r, &s);
+  is_int(s.busy, 1, "one 503 counted");
+  is_int(s.spans_accepted, 1024, "both batches' spans accepted");
+  is_int(s.queued, 0, "nothing left queued");
+  dl_receiver_stop(r);
+}
+
+static void
 test_slow_client_and_flood(void)
 {
   dl_receiver_options o;
@@ -466,6 +520,7 @@ main(void)
 {
   test_answers();
   test_token();
+  test_queue_full();
   test_slow_client_and_flood();
   test_two_writers_and_memory_bound();
   test_bad_listen();

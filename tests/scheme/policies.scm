@@ -2,6 +2,7 @@
 ;;; on real correlation results, consecutive intervals, and the sandbox's
 ;;; refusals, each naming the file and line.
 (use-modules (tap)
+             (srfi srfi-1)
              (srfi srfi-64)
              (ice-9 textual-ports)
              (deploy-ledger core errors)
@@ -9,6 +10,8 @@
              (deploy-ledger traces)
              (deploy-ledger integrations tracing)
              (deploy-ledger correlation)
+             (deploy-ledger ledger)
+             (deploy-ledger watch)
              (deploy-ledger policies)
              (deploy-ledger policies actions))
 
@@ -146,5 +149,29 @@
   (policy? (load-policy (policy-file "(use-modules (deploy-ledger policies) (srfi srfi-1))
 (policy \"x\" #:rules (list (rule \"r\" (verdict? 'fail) #:for (fold + 0 '(1 2)))))")
                         #:trust? #t)))
+
+
+;;; A firing recorded in the ledger is an event of the deployment span.
+(let ((db (string-append (port-filename (mkstemp "/tmp/dl-policy-ledger-XXXXXX")) ".db")))
+  (call-with-ledger
+   (lambda (l)
+     (let ((d (record-deployment! l (make-deployment-event #:service-name "checkout"
+                                                           #:version "v2" #:status 'in-progress)))
+           (r (car (policy-rules p))))
+       (set-deployment-attribute! l d (fired-key r) "held for 2 intervals"
+                                  #:actor "deploy-ledger watch")
+       (update-deployment-status! l d 'rolled-back #:reason "policy \"checkout canary\"")
+       (let* ((d (find-deployment l (deployment-event-id d)))
+              (events (assq-ref (create-deployment-span d #:history (deployment-history l d))
+                                'events))
+              (fired (filter (lambda (e) (equal? (assq-ref e 'name) "deploy_ledger.policy.fired"))
+                             events)))
+         (test-equal "the deployment span has one event for the firing" 1 (length fired))
+         (test-equal "naming the rule" "p99 regression"
+           (assq-ref (assq-ref (car fired) 'attributes) 'deploy_ledger.rule))
+         (test-equal "and the rollback as a status change" "rolled-back"
+           (assq-ref (assq-ref (car (last-pair events)) 'attributes) 'deployment.status)))))
+   db)
+  (delete-file db))
 
 (test-end "policies")

@@ -25,8 +25,8 @@
                     go first, counted as dropped
   --max-request SIZE  refuse a body over SIZE as sent with 413 (default 16M)
   --max-decompressed SIZE  and over SIZE once gunzipped (default 64M)
-  --max-queue SIZE  answer 503 with Retry-After while SIZE of bodies are
-                    being received at once (default 128M)
+  --max-queue SIZE  answer 503 with Retry-After to a body that would take
+                    the bytes received at once over SIZE (default 128M)
   --max-connections N  at most N connections (default 128)
   --request-timeout S  a request must arrive within S seconds (default 30);
                     a connection silent for 10 s is closed
