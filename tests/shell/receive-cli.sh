@@ -20,6 +20,9 @@ port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$tmp/out.log")
 [ -n "$port" ]
 ok_if $? "receive says where it listens: $(head -1 "$tmp/out.log")" "$tmp/out.log" "$tmp/err.log"
 url="http://127.0.0.1:$port/v1/traces"
+# curl without the sanitizer build's ASan preload (it hangs under it),
+# and with a deadline.
+curl() { env -u LD_PRELOAD curl --max-time 60 "$@"; }
 
 post() { # TYPE FILE [AUTH] -> prints the HTTP status, body in $tmp/body
   curl -s -o "$tmp/body" -w '%{http_code}' -X POST -H "Content-Type: $1" \
