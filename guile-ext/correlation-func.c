@@ -270,6 +270,47 @@ SCM_DEFINE(dl_scm_judge_config, "%judge-config", 1, 1, 0, (SCM alist, SCM who),
 }
 #undef FUNC_NAME
 
+void
+dl_guile_correlate_options(SCM opts, dl_correlate_options *o, const char *who)
+{
+  common_options(opts, o, who);
+  o->group = group_of(ref(opts, "group-by"), who);
+  o->extra_windows = windows_of(ref(opts, "windows"), &o->n_extra_windows, who);
+  dl_error err;
+  const char *mode = opt_string(opts, "compare", who);
+  if (mode)
+    dl_guile_check(dl_compare_mode_parse(mode, &o->mode, &err), &err, who);
+  o->control_version = opt_string(opts, "control-version", who);
+  SCM judge = ref(opts, "judge");
+  if (scm_is_eq(judge, scm_from_utf8_symbol("none")))
+    o->judge_enabled = 0;
+  else if (!scm_is_false(judge))
+    judge_of(judge, &o->judge, who);
+  o->bucket = opt_ns(opts, "bucket", who);
+  o->propagation_bucket = opt_ns(opts, "propagation-bucket", who);
+  o->top_operations = (size_t) opt_long(opts, "top-operations", 5, 0, 1000000, who);
+  o->min_requests = (uint64_t) opt_long(opts, "min-requests", (long) o->min_requests, 0, LONG_MAX,
+                                        who);
+  if (scm_is_true(ref(opts, "max-window")))
+    o->max_window = opt_ns(opts, "max-window", who);
+}
+
+SCM
+dl_guile_json_result(json_t *j, const char *who)
+{
+  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  if (!text) {
+    json_decref(j);
+    dl_guile_raise_code(who, DL_ENOMEM, "out of memory building the result");
+  }
+  scm_dynwind_begin(0);
+  scm_dynwind_free(text);
+  SCM out = take_json(j, who);
+  out = scm_cons(out, scm_from_utf8_string(text));
+  scm_dynwind_end();
+  return out;
+}
+
 SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment, SCM opts),
            "Correlate DEPLOYMENT (an alist) with the trace set TRACES; OPTS is an "
            "alist.  Returns a pair: the correlation in the shape of its JSON, and "
@@ -283,38 +324,13 @@ SCM_DEFINE(dl_scm_correlate, "%correlate", 3, 0, 0, (SCM traces, SCM deployment,
   dl_correlate_options o;
   dl_correlate_options_init(&o);
   o.rows = rows;
-  common_options(opts, &o, FUNC_NAME);
-  o.group = group_of(ref(opts, "group-by"), FUNC_NAME);
-  o.extra_windows = windows_of(ref(opts, "windows"), &o.n_extra_windows, FUNC_NAME);
+  dl_guile_correlate_options(opts, &o, FUNC_NAME);
   dl_error err;
-  const char *mode = opt_string(opts, "compare", FUNC_NAME);
-  if (mode)
-    dl_guile_check(dl_compare_mode_parse(mode, &o.mode, &err), &err, FUNC_NAME);
-  o.control_version = opt_string(opts, "control-version", FUNC_NAME);
-  SCM judge = ref(opts, "judge");
-  if (scm_is_eq(judge, scm_from_utf8_symbol("none")))
-    o.judge_enabled = 0;
-  else if (!scm_is_false(judge))
-    judge_of(judge, &o.judge, FUNC_NAME);
-  o.bucket = opt_ns(opts, "bucket", FUNC_NAME);
-  o.propagation_bucket = opt_ns(opts, "propagation-bucket", FUNC_NAME);
-  o.top_operations = (size_t) opt_long(opts, "top-operations", 5, 0, 1000000, FUNC_NAME);
-  o.min_requests = (uint64_t) opt_long(opts, "min-requests", (long) o.min_requests, 0, LONG_MAX,
-                                       FUNC_NAME);
-  if (scm_is_true(ref(opts, "max-window")))
-    o.max_window = opt_ns(opts, "max-window", FUNC_NAME);
   dl_correlation *c;
   dl_guile_check(dl_correlate(set, d, &o, &c, &err), &err, FUNC_NAME);
   json_t *j = dl_correlation_json(c);
   dl_correlation_free(c);
-  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-  if (!text) {
-    json_decref(j);
-    dl_guile_raise_code(FUNC_NAME, DL_ENOMEM, "out of memory building the result");
-  }
-  scm_dynwind_free(text);
-  SCM out = take_json(j, FUNC_NAME);
-  out = scm_cons(out, scm_from_utf8_string(text));
+  SCM out = dl_guile_json_result(j, FUNC_NAME);
   scm_dynwind_end();
   return out;
 }

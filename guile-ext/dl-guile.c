@@ -2,6 +2,7 @@
    entry point that load-extension calls. */
 #include "dl-guile.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,29 @@ dl_guile_time_arg(SCM ns, int pos, const char *who)
 void dl_guile_init(void);
 
 void
+dl_guile_set_deadline(SCM timeout_ms, SCM retries, dl_http_options *h, int pos, const char *who)
+{
+  h->deadline_option = DL_GUILE_TIMEOUT_OPTION;
+  long t = 0;
+  if (scm_is_true(timeout_ms)) {
+    if (!scm_is_signed_integer(timeout_ms, 0, LONG_MAX))
+      scm_wrong_type_arg_msg(who, pos, timeout_ms, "non-negative integer or #f");
+    t = scm_to_long(timeout_ms);
+  }
+  if (t > 0) {
+    h->total_ms = t;
+    h->deadline_ms = t;
+  } else {
+    h->total_ms = h->deadline_ms;
+  }
+  if (scm_is_true(retries)) {
+    if (!scm_is_signed_integer(retries, 0, INT_MAX))
+      scm_wrong_type_arg_msg(who, pos, retries, "non-negative integer or #f");
+    h->retries = scm_to_int(retries);
+  }
+}
+
+void
 dl_guile_init(void)
 {
   dl_guile_init_time();
@@ -202,5 +226,6 @@ dl_guile_init(void)
   dl_guile_init_stats();
   dl_guile_init_process();
   dl_guile_init_receiver();
+  dl_guile_init_prometheus();
   dl_guile_init_policy();
 }

@@ -2,6 +2,7 @@
 #ifndef DL_GUILE_H
 #define DL_GUILE_H
 
+#include <jansson.h>
 #include <libguile.h>
 
 #include "deploy-ledger/deploy-ledger.h"
@@ -101,6 +102,25 @@ void dl_guile_deployment_request(dl_arena *arena, SCM items, SCM part, SCM stage
 dl_arena *dl_guile_arena(void);
 
 /* One init function per area, called by dl_guile_init. */
+/* How a user raises the fetches' deadline and input limit, named in
+   the errors that hit them. */
+#define DL_GUILE_TIMEOUT_OPTION "--timeout, #:timeout or DEPLOY_LEDGER_TIMEOUT"
+#define DL_GUILE_MAX_INPUT_OPTION "--max-input, #:max-bytes or DEPLOY_LEDGER_MAX_INPUT"
+
+/* The total deadline TIMEOUT_MS (#f: the default) and RETRIES (#f: the
+   default) into H: every request of a fetch, probes, slices, retries and
+   pauses included, ends within the deadline. */
+void dl_guile_set_deadline(SCM timeout_ms, SCM retries, dl_http_options *h, int pos,
+                           const char *who);
+
+/* A correlation's options from the alist OPTS (the keys `correlate' of
+   (deploy-ledger correlation) writes); call inside a dynwind context. */
+void dl_guile_correlate_options(SCM opts, dl_correlate_options *o, const char *who);
+
+/* J (a reference it takes) as the pair (alist . JSON text) the
+   correlation procedures return. */
+SCM dl_guile_json_result(json_t *j, const char *who);
+
 void dl_guile_init_time(void);
 void dl_guile_init_trace_context(void);
 void dl_guile_init_deployment(void);
@@ -112,6 +132,7 @@ void dl_guile_init_correlation(void);
 void dl_guile_init_stats(void);
 void dl_guile_init_process(void);
 void dl_guile_init_receiver(void);
+void dl_guile_init_prometheus(void);
 void dl_guile_init_policy(void);
 
 /* The C trace set and rows (*ROWS NULL: all) of a (deploy-ledger traces)

@@ -19,8 +19,8 @@ static SCM trace_set_type;
 /* How users raise the limits, named in the errors that hit them: the
    command line's option, the Scheme keyword, the environment variable
    ((deploy-ledger traces) reads it). */
-#define TIMEOUT_OPTION "--timeout, #:timeout or DEPLOY_LEDGER_TIMEOUT"
-#define MAX_INPUT_OPTION "--max-input, #:max-bytes or DEPLOY_LEDGER_MAX_INPUT"
+#define TIMEOUT_OPTION DL_GUILE_TIMEOUT_OPTION
+#define MAX_INPUT_OPTION DL_GUILE_MAX_INPUT_OPTION
 
 static long long_or(SCM x, long dflt, int pos, const char *who);
 
@@ -41,21 +41,12 @@ set_max_bytes(SCM max, dl_ingest_options *ing, dl_http_options *h, int pos, cons
     h->max_bytes = ing->max_bytes;
 }
 
-/* The total deadline TIMEOUT_MS (#f: the default) and RETRIES (#f: the
-   default) into H: every request of a fetch, probes, slices, retries
-   and pauses included, ends within the deadline. */
+/* The total deadline and retries into H (dl-guile.c: every fetch of the
+   extension reads them alike). */
 static void
 set_deadline(SCM timeout_ms, SCM retries, dl_http_options *h, int pos, const char *who)
 {
-  h->deadline_option = TIMEOUT_OPTION;
-  long t = long_or(timeout_ms, 0, pos, who);
-  if (t > 0) {
-    h->total_ms = t;
-    h->deadline_ms = t;
-  } else {
-    h->total_ms = h->deadline_ms;
-  }
-  h->retries = (int) long_or(retries, h->retries, pos, who);
+  dl_guile_set_deadline(timeout_ms, retries, h, pos, who);
 }
 
 typedef struct shared {

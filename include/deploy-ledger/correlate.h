@@ -125,6 +125,15 @@ typedef struct dl_correlation {
 int dl_correlate_check_running(const char *id, int64_t started, int64_t completed, int64_t now,
                                int64_t max_window, dl_error *err) DL_MUST_CHECK;
 
+/* A canary's control version: GIVEN when set; else PREVIOUS when it
+   served requests (its entry of VERSIONS has a positive count in COUNTS,
+   N entries; NULL entries are skipped); else the busiest version other
+   than VERSION; NULL when there is none.  The result is GIVEN or one of
+   VERSIONS (borrowed).  Every source of figures chooses alike. */
+const char *dl_canary_control_version(const char *given, const char *previous,
+                                      const char *version, const char *const *versions,
+                                      const double *counts, size_t n);
+
 /* The width of the judge's series buckets over window EXPERIMENT: BUCKET
    when positive, else a thirtieth of the window in whole seconds, at
    least one second.  Every source of figures uses it. */

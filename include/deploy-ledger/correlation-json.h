@@ -25,4 +25,11 @@ json_t *dl_comparison_json(const dl_comparison *c);
 json_t *dl_judge_result_json(const dl_judge_result *j, int64_t bucket, size_t control_buckets,
                              size_t experiment_buckets);
 
+/* A canary's percentiles, baseline against canary, with the judge's
+   classification of each (JUDGE may be NULL), and OPERATIONS (a
+   reference it takes; NULL: none). */
+json_t *dl_canary_json(const dl_comparison *overall, const dl_judge_result *judge,
+                       const char *control_version, const char *canary_version,
+                       json_t *operations);
+
 #endif

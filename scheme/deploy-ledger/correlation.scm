@@ -312,10 +312,13 @@ baseline, most frequent first."
 (define* (correlate deployment traces #:key window (windows '()) group-by
                     (filter '((kind . server))) (judge #t) (compare 'auto)
                     control-version bucket propagation-bucket (top-operations 5)
-                    min-requests max-window (percentiles 'linear) (threads 0) now)
+                    min-requests max-window (percentiles 'linear) (threads 0) now
+                    prometheus)
   "Correlate DEPLOYMENT (a deployment event) with TRACES (a trace set);
 see @code{correlate-with-traces} in @code{(deploy-ledger integrations
-tracing)} for the arguments.  Returns a correlation result."
+tracing)} for the arguments.  With PROMETHEUS (a source of
+@code{(deploy-ledger prometheus)}) the mesh's metrics are correlated too,
+and TRACES may be #f.  Returns a correlation result."
   (let ((who 'correlate-with-traces))
     (unless (deployment-event? deployment)
       (raise-deploy-ledger-error 'invalid-input who
@@ -337,7 +340,10 @@ tracing)} for the arguments.  Returns a correlation result."
                (top-operations . ,top-operations)
                (min-requests . ,min-requests)
                (max-window . ,(duration->ns max-window who)))))
-           (answer (%correlate traces (deployment-event->c deployment) options)))
+           (answer (if prometheus
+                       (%correlate-prometheus traces (deployment-event->c deployment) options
+                                              prometheus)
+                       (%correlate traces (deployment-event->c deployment) options))))
       (%make-correlation-result (car answer) (cdr answer)))))
 
 (define* (deployment-metrics deployment traces #:key group-by (filter '((kind . server)))

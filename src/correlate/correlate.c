@@ -421,6 +421,26 @@ operations_moved(run *r)
 
 /* ---- the whole ---- */
 
+const char *
+dl_canary_control_version(const char *given, const char *previous, const char *version,
+                          const char *const *versions, const double *counts, size_t n)
+{
+  if (given)
+    return given;
+  for (size_t i = 0; previous && i < n; i++)
+    if (versions[i] && strcmp(versions[i], previous) == 0 && counts[i] > 0)
+      return versions[i];
+  /* The busiest version other than the new one. */
+  const char *best = NULL;
+  double most = 0;
+  for (size_t i = 0; i < n; i++)
+    if (versions[i] && strcmp(versions[i], version) != 0 && counts[i] > most) {
+      most = counts[i];
+      best = versions[i];
+    }
+  return best;
+}
+
 static int
 setup(run *r)
 {
@@ -487,21 +507,22 @@ overall(run *r, dl_metrics **keep)
     if (rc)
       return rc;
     const dl_metrics *m = *keep;
-    const char *control = r->o->control_version;
-    if (!control && c->previous_version && find1(m, 0, c->previous_version))
-      control = c->previous_version;
-    if (!control) {
-      /* The busiest version other than the new one. */
-      uint64_t best = 0;
-      for (size_t i = 0; i < dl_metrics_count(m); i++) {
-        const dl_cell *cell = dl_metrics_cell(m, i);
-        const char *v = dl_metrics_key(m, cell, 0);
-        if (v && strcmp(v, c->version) != 0 && cell->count > best) {
-          best = cell->count;
-          control = v;
-        }
-      }
+    size_t n = dl_metrics_count(m);
+    const char **versions = malloc((n ? n : 1) * sizeof *versions);
+    double *counts = malloc((n ? n : 1) * sizeof *counts);
+    if (!versions || !counts) {
+      free(versions);
+      free(counts);
+      return dl_fail(r->err, DL_ENOMEM, "out of memory");
     }
+    for (size_t i = 0; i < n; i++) {
+      versions[i] = dl_metrics_key(m, dl_metrics_cell(m, i), 0);
+      counts[i] = (double) dl_metrics_cell(m, i)->count;
+    }
+    const char *control = dl_canary_control_version(r->o->control_version, c->previous_version,
+                                                    c->version, versions, counts, n);
+    free(versions);
+    free(counts);
     c->experiment_version = strdup(c->version);
     c->control_version = dup_or_null(control);
     if (!c->experiment_version || (control && !c->control_version))

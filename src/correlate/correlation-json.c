@@ -200,14 +200,15 @@ judge_json(const dl_correlation *c)
   return dl_judge_result_json(&c->judge, c->bucket, c->control_buckets, c->experiment_buckets);
 }
 
-static json_t *
-canary_json(const dl_correlation *c)
+json_t *
+dl_canary_json(const dl_comparison *overall, const dl_judge_result *judge,
+               const char *control_version, const char *canary_version, json_t *operations)
 {
-  json_t *o = json_object(), *pct = json_array(), *ops = json_array();
+  json_t *o = json_object(), *pct = json_array();
   static const int figs[4] = {DL_FIG_P50, DL_FIG_P90, DL_FIG_P95, DL_FIG_P99};
   static const int percents[4] = {50, 90, 95, 99};
   for (int i = 0; i < 4; i++) {
-    const dl_delta *d = &c->overall.delta[figs[i]];
+    const dl_delta *d = &overall->delta[figs[i]];
     json_t *x = json_object();
     json_object_set_new(x, "percentile", json_integer(percents[i]));
     json_object_set_new(x, "baseline", num(d->control));
@@ -216,23 +217,31 @@ canary_json(const dl_correlation *c)
     json_object_set_new(x, "relative-change", num(d->rel));
     /* The judge's word on this percentile, when it judged it. */
     const char *cls = NULL;
-    for (size_t k = 0; c->judged && k < c->judge.n_metrics; k++)
-      if ((int) c->judge.metrics[k].config.kind == i)
-        cls = dl_classification_name(c->judge.metrics[k].classification);
+    for (size_t k = 0; judge && k < judge->n_metrics; k++)
+      if ((int) judge->metrics[k].config.kind == i)
+        cls = dl_classification_name(judge->metrics[k].classification);
     json_object_set_new(x, "classification", str(cls));
     json_array_append_new(pct, x);
   }
+  json_object_set_new(o, "control-version", str(control_version));
+  json_object_set_new(o, "canary-version", str(canary_version));
+  json_object_set_new(o, "percentiles", pct);
+  json_object_set_new(o, "operations", operations ? operations : json_array());
+  return o;
+}
+
+static json_t *
+canary_json(const dl_correlation *c)
+{
+  json_t *ops = json_array();
   for (size_t i = 0; i < c->n_operations; i++) {
     json_t *x = dl_comparison_json(&c->operations[i].cmp);
     json_object_set_new(x, "operation", str(c->operations[i].operation));
     json_object_set_new(x, "moved", num(c->operations[i].moved));
     json_array_append_new(ops, x);
   }
-  json_object_set_new(o, "control-version", str(c->control_version));
-  json_object_set_new(o, "canary-version", str(c->experiment_version));
-  json_object_set_new(o, "percentiles", pct);
-  json_object_set_new(o, "operations", ops);
-  return o;
+  return dl_canary_json(&c->overall, c->judged ? &c->judge : NULL, c->control_version,
+                        c->experiment_version, ops);
 }
 
 static json_t *

@@ -27,6 +27,8 @@ void
 dl_rb_resource_begin(dl_row_builder *b)
 {
   b->res_service = b->res_version = b->res_region = b->res_env = 0;
+  b->res_mesh_service = b->res_mesh_version = 0;
+  b->res_mesh_service_rank = b->res_mesh_version_rank = b->res_mesh_marked = 0;
   if (b->n_kept)
     memset(b->res_kept, 0, b->n_kept * sizeof b->res_kept[0]);
 }
@@ -73,6 +75,8 @@ dl_rb_span_begin(dl_row_builder *b)
   b->error_tag = 0;
   b->http_status = 0;
   b->status_message = b->exception_type = b->error_attr = 0;
+  b->mesh_service = b->mesh_version = b->response_flags = 0;
+  b->mesh_service_rank = b->mesh_version_rank = b->mesh_marked = 0;
   b->route_len = 0;
 }
 
@@ -138,9 +142,86 @@ intern_value(dl_row_builder *b, const dl_attr_value *v, uint32_t *id)
 
 #define KEY_IS(lit) (key_len == sizeof(lit) - 1 && memcmp(key, lit, sizeof(lit) - 1) == 0)
 
+/* ---- the service mesh's attributes ---- */
+
+enum { MESH_SERVICE, MESH_VERSION, MESH_FLAGS };
+
+/* What a mesh proxy's span says of the request, and where it says it:
+   Istio's Envoy tags every span with the destination workload's canonical
+   service and revision; Linkerd's proxy exports its pod's labels as the
+   resource's attributes (linkerd.io/proxy-deployment marks them; a canary
+   and its primary are two deployments of one app); Envoy's response_flags
+   ("-" when none) mark requests the proxy itself failed (UF upstream
+   failure, UH no healthy upstream, NR no route, ...).  A lower rank wins;
+   service and version count only where a marking key was seen, as `app'
+   and the like are common labels elsewhere. */
+static const struct {
+  const char *key;
+  size_t len;
+  int role;
+  uint8_t rank;
+  uint8_t marks; /* its presence says: a mesh proxy's span */
+} mesh_keys[] = {
+  {"istio.canonical_service", 23, MESH_SERVICE, 1, 1},
+  {"istio.canonical_revision", 24, MESH_VERSION, 1, 0},
+  {"app.kubernetes.io/name", 22, MESH_SERVICE, 2, 0},
+  {"app", 3, MESH_SERVICE, 3, 0},
+  {"linkerd.io/proxy-deployment", 27, MESH_SERVICE, 4, 1},
+  {"app.kubernetes.io/version", 25, MESH_VERSION, 2, 0},
+  {"response_flags", 14, MESH_FLAGS, 0, 0},
+};
+
+static int
+mesh_key(const char *key, size_t key_len)
+{
+  for (size_t i = 0; i < sizeof mesh_keys / sizeof *mesh_keys; i++)
+    if (mesh_keys[i].len == key_len && memcmp(mesh_keys[i].key, key, key_len) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* Keeps V in *ID when RANK beats *HAVE (0: nothing yet). */
+static int
+mesh_keep(dl_row_builder *b, dl_str t, uint8_t rank, uint32_t *id, uint8_t *have)
+{
+  if (*have && *have <= rank)
+    return 0;
+  *have = rank;
+  return intern(b, t.ptr, t.len, id);
+}
+
+static int
+mesh_attr(dl_row_builder *b, int res, int k, const dl_attr_value *v)
+{
+  char buf[32];
+  dl_str t = dl_attr_value_text(v, buf);
+  if (!t.len)
+    return 0;
+  if (mesh_keys[k].marks) {
+    if (res)
+      b->res_mesh_marked = 1;
+    else
+      b->mesh_marked = 1;
+  }
+  switch (mesh_keys[k].role) {
+  case MESH_SERVICE:
+    return res ? mesh_keep(b, t, mesh_keys[k].rank, &b->res_mesh_service, &b->res_mesh_service_rank)
+               : mesh_keep(b, t, mesh_keys[k].rank, &b->mesh_service, &b->mesh_service_rank);
+  case MESH_VERSION:
+    return res ? mesh_keep(b, t, mesh_keys[k].rank, &b->res_mesh_version, &b->res_mesh_version_rank)
+               : mesh_keep(b, t, mesh_keys[k].rank, &b->mesh_version, &b->mesh_version_rank);
+  default:
+    if (res || (t.len == 1 && t.ptr[0] == '-'))
+      return 0;
+    return intern(b, t.ptr, t.len, &b->response_flags);
+  }
+}
+
 int
 dl_rb_wants(const dl_row_builder *b, int at, const char *key, size_t key_len)
 {
+  if (at != DL_AT_EVENT && mesh_key(key, key_len) >= 0)
+    return 1;
   switch (key_len) {
   case 10:
     if (KEY_IS("http.route") || KEY_IS("error.type") || KEY_IS("error.kind"))
@@ -197,6 +278,9 @@ dl_rb_attr(dl_row_builder *b, int at, const char *key, size_t key_len, const dl_
     return 0;
   }
   int res = at == DL_AT_RESOURCE;
+  int mk = mesh_key(key, key_len);
+  if (mk >= 0 && mesh_attr(b, res, mk, v))
+    return -1;
   /* Dispatch on the length first: most keys match none of these. */
   switch (key_len) {
   case 10:
@@ -283,7 +367,8 @@ dl_rb_span_end(dl_row_builder *b, dl_error *err)
 {
   dl_span_ids *row = &b->row;
   int http_error = b->http_status >= 500 && b->http_status <= 999;
-  int error = b->status_code == 2 || b->error_tag || (row->kind == DL_KIND_SERVER && http_error);
+  int error = b->status_code == 2 || b->error_tag || (row->kind == DL_KIND_SERVER && http_error)
+              || b->response_flags;
   row->error = (uint8_t) error;
   row->error_type = 0;
   if (error) {
@@ -293,7 +378,14 @@ dl_rb_span_end(dl_row_builder *b, dl_error *err)
       row->error_type = b->error_attr;
     else if (b->status_message)
       row->error_type = b->status_message;
-    else if (http_error) {
+    else if (b->response_flags) {
+      /* Why the proxy failed it (UF, UH, NR) says more than its status. */
+      const char *flags = dl_trace_set_string(b->set, b->response_flags);
+      char text[64];
+      int n = snprintf(text, sizeof text, "response flags %.48s", flags ? flags : "");
+      if (intern(b, text, (size_t) n, &row->error_type))
+        return dl_fail(err, DL_ENOMEM, "out of memory interning an error type");
+    } else if (http_error) {
       char text[16 + DL_SB_ROUTE_MAX];
       int n = snprintf(text, sizeof text, "HTTP %d%s%.*s", (int) b->http_status,
                        b->route_len ? " " : "", (int) b->route_len, b->route);
@@ -301,7 +393,18 @@ dl_rb_span_end(dl_row_builder *b, dl_error *err)
         return dl_fail(err, DL_ENOMEM, "out of memory interning an error type");
     }
   }
-  uint32_t version = b->version ? b->version : b->res_version;
+  /* A mesh proxy's span is the destination's: its service and version. */
+  int mesh = b->mesh_marked || b->res_mesh_marked;
+  uint32_t mesh_service = !mesh ? 0
+                          : b->mesh_service && (!b->res_mesh_service
+                                                || b->mesh_service_rank <= b->res_mesh_service_rank)
+                            ? b->mesh_service : b->res_mesh_service;
+  uint32_t mesh_version = !mesh ? 0
+                          : b->mesh_version && (!b->res_mesh_version
+                                                || b->mesh_version_rank <= b->res_mesh_version_rank)
+                            ? b->mesh_version : b->res_mesh_version;
+  uint32_t service = mesh_service ? mesh_service : b->res_service;
+  uint32_t version = b->version ? b->version : mesh_version ? mesh_version : b->res_version;
   uint32_t region = b->region ? b->region : b->res_region;
   uint32_t env = b->env ? b->env : b->res_env;
   /* A few origins alternate within a resource (regions, versions). */
@@ -309,18 +412,18 @@ dl_rb_span_end(dl_row_builder *b, dl_error *err)
   int hit = 0;
   for (int i = 0; i < 4; i++) {
     const uint32_t *e = b->origin_cache[i];
-    if (e[4] && e[0] == b->res_service && e[1] == version && e[2] == region && e[3] == env) {
+    if (e[4] && e[0] == service && e[1] == version && e[2] == region && e[3] == env) {
       row->origin = e[4];
       hit = 1;
       break;
     }
   }
   if (!hit) {
-    row->origin = dl_trace_set_intern_origin(b->set, b->res_service, version, region, env);
-    if (!row->origin && (b->res_service | version | region | env))
+    row->origin = dl_trace_set_intern_origin(b->set, service, version, region, env);
+    if (!row->origin && (service | version | region | env))
       return dl_fail(err, DL_ENOMEM, "out of memory interning a span origin");
     uint32_t *e = b->origin_cache[b->origin_next++ & 3];
-    e[0] = b->res_service;
+    e[0] = service;
     e[1] = version;
     e[2] = region;
     e[3] = env;

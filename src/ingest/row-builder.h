@@ -8,9 +8,20 @@
  * and appends the row.  Nothing else of an attribute is copied.
  *
  * The error flag: OTLP status ERROR, or a SERVER span whose
- * http.response.status_code (or the older http.status_code) is >= 500.
+ * http.response.status_code (or the older http.status_code) is >= 500,
+ * or a mesh proxy's span with Envoy response flags (UF, UH, NR, ...).
  * The error type of an error span: exception.type of an exception event,
- * else the status message, else "HTTP <code> <http.route>". */
+ * else the status message, else "response flags <flags>", else
+ * "HTTP <code> <http.route>".
+ *
+ * Spans of a service mesh's proxies (Envoy under Istio, Linkerd's proxy)
+ * carry the proxy's own service name; the mesh's attributes name the
+ * service and version the request went to (istio.canonical_service and
+ * istio.canonical_revision; Linkerd's pod labels app.kubernetes.io/name or
+ * app, else linkerd.io/proxy-deployment, and app.kubernetes.io/version)
+ * and win over the resource's, so that the
+ * correlation sees them as any other service's spans (one table,
+ * mesh_keys in row-builder.c). */
 #ifndef DL_SPANBUILD_H
 #define DL_SPANBUILD_H
 
@@ -62,6 +73,13 @@ typedef struct dl_row_builder {
   int64_t http_status;   /* 0 when absent */
   uint32_t status_message, exception_type;
   uint32_t error_attr; /* the span's error.type (OpenTelemetry) or error.kind (OpenTracing) */
+  /* The mesh's attributes, span-level and resource-level: the best
+     (lowest-ranked) service and version seen, and whether a key that
+     marks a mesh proxy was there. */
+  uint32_t mesh_service, mesh_version, res_mesh_service, res_mesh_version;
+  uint8_t mesh_service_rank, mesh_version_rank, res_mesh_service_rank, res_mesh_version_rank;
+  uint8_t mesh_marked, res_mesh_marked;
+  uint32_t response_flags;  /* Envoy's, when not "-" */
   size_t route_len;
   char route[DL_SB_ROUTE_MAX];
 

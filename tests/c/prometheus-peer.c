@@ -1,8 +1,8 @@
 /* The Prometheus server as a peer (driven by tests/shell/prometheus.sh).
  *
- *   prometheus-peer gen FILE PRESET START REGRESS
- *     writes OpenMetrics text of a canary deployment of "checkout" at
- *     START (seconds): version v1 from 40 minutes before, v2 from START
+ *   prometheus-peer gen FILE PRESET SERVICE START REGRESS [OLD NEW]
+ *     writes OpenMetrics text of a canary deployment of SERVICE at
+ *     START (seconds): version OLD (v1) from 40 minutes before, NEW (v2) from START
  *     to an hour after, scraped every 15 s, with a v1 pod restarting
  *     (its counters reset) 10 minutes in, and series of another service
  *     and of another reporter that must be ignored.  PRESET is istio or
@@ -14,11 +14,16 @@
  *     FILE through the exposition parser, from the server's raw samples
  *     through the API, and by asking the server histogram_quantile() and
  *     the error ratio for the same windows (MATCHER selects version V's
- *     series in PromQL) -- and prints TAP: they must agree. */
+ *     series in PromQL) -- and prints TAP: they must agree.
+ *
+ *   prometheus-peer json-check URL FILE PRESET SERVICE V=MATCHER...
+ *     the same for the rows of `deploy-ledger correlate --json' in FILE. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "deploy-ledger/prometheus.h"
 #include "deploy-ledger/window.h"
@@ -50,43 +55,44 @@ le_text(double le, char *buf, size_t size)
 }
 
 static int
-gen(const char *file, const char *preset, int64_t start, int regress)
+gen(const char *file, const char *preset, const char *service, int64_t start, int regress,
+    const char *v1, const char *v2)
 {
   int istio = strcmp(preset, "istio") == 0;
   const double *les = istio ? istio_le : linkerd_le;
   size_t nle = istio ? sizeof istio_le / sizeof *istio_le : sizeof linkerd_le / sizeof *linkerd_le;
   const char *count_name = istio ? "istio_requests" : "response";
   const char *hist_name = istio ? "istio_request_duration_milliseconds" : "response_latency_ms";
+  char l[4][400];
   series_gen gs[4];
   if (istio) {
-    gs[0] = (series_gen){"v1", "reporter=\"destination\",destination_canonical_service=\"checkout\","
-                         "destination_canonical_revision=\"v1\",destination_workload=\"checkout-v1\"",
-                         start - 2400, start + 3600, 30, 40, 0.01, start + 600};
+    snprintf(l[0], sizeof l[0], "reporter=\"destination\",destination_canonical_service=\"%s\","
+             "destination_canonical_revision=\"%s\",destination_workload=\"%s-v1\"",
+             service, v1, service);
     /* No canonical revision: the version falls back to destination_version. */
-    gs[1] = (series_gen){"v2", "reporter=\"destination\",destination_canonical_service=\"checkout\","
-                         "destination_version=\"v2\",destination_workload=\"checkout-v2\"",
-                         start, start + 3600, 10, regress ? 120 : 40, regress ? 0.08 : 0.01, 0};
+    snprintf(l[1], sizeof l[1], "reporter=\"destination\",destination_canonical_service=\"%s\","
+             "destination_version=\"%s\",destination_workload=\"%s-v2\"", service, v2, service);
     /* The same requests seen by the caller's proxy: not to be counted. */
-    gs[2] = (series_gen){"v1", "reporter=\"source\",destination_canonical_service=\"checkout\","
-                         "destination_canonical_revision=\"v1\",destination_workload=\"checkout-v1\"",
-                         start - 2400, start + 3600, 30, 40, 0.01, 0};
-    gs[3] = (series_gen){"v7", "reporter=\"destination\",destination_canonical_service=\"cart\","
-                         "destination_canonical_revision=\"v7\",destination_workload=\"cart\"",
-                         start - 2400, start + 3600, 20, 400, 0.5, 0};
+    snprintf(l[2], sizeof l[2], "reporter=\"source\",destination_canonical_service=\"%s\","
+             "destination_canonical_revision=\"%s\",destination_workload=\"%s-v1\"",
+             service, v1, service);
+    snprintf(l[3], sizeof l[3], "reporter=\"destination\",destination_canonical_service=\"cart\","
+             "destination_canonical_revision=\"v7\",destination_workload=\"cart\"");
   } else {
-    gs[0] = (series_gen){"v1", "direction=\"inbound\",deployment=\"checkout\",namespace=\"shop\","
-                         "version=\"v1\",pod_template_hash=\"5d9c\"",
-                         start - 2400, start + 3600, 30, 40, 0.01, start + 600};
-    gs[1] = (series_gen){"v2", "direction=\"inbound\",deployment=\"checkout\",namespace=\"shop\","
-                         "version=\"v2\",pod_template_hash=\"77f1\"",
-                         start, start + 3600, 10, regress ? 120 : 40, regress ? 0.08 : 0.01, 0};
-    gs[2] = (series_gen){"v1", "direction=\"outbound\",deployment=\"web\",dst_deployment=\"checkout\","
-                         "dst_namespace=\"shop\",dst_pod_template_hash=\"5d9c\"",
-                         start - 2400, start + 3600, 30, 40, 0.01, 0};
-    gs[3] = (series_gen){"v7", "direction=\"inbound\",deployment=\"cart\",namespace=\"shop\","
-                         "version=\"v7\"",
-                         start - 2400, start + 3600, 20, 400, 0.5, 0};
+    snprintf(l[0], sizeof l[0], "direction=\"inbound\",deployment=\"%s\",namespace=\"shop\","
+             "version=\"%s\",pod_template_hash=\"5d9c\"", service, v1);
+    snprintf(l[1], sizeof l[1], "direction=\"inbound\",deployment=\"%s\",namespace=\"shop\","
+             "version=\"%s\",pod_template_hash=\"77f1\"", service, v2);
+    snprintf(l[2], sizeof l[2], "direction=\"outbound\",deployment=\"web\",dst_deployment=\"%s\","
+             "dst_namespace=\"shop\",dst_pod_template_hash=\"5d9c\"", service);
+    snprintf(l[3], sizeof l[3], "direction=\"inbound\",deployment=\"cart\",namespace=\"shop\","
+             "version=\"v7\"");
   }
+  gs[0] = (series_gen){v1, l[0], start - 2400, start + 3600, 30, 40, 0.01, start + 600};
+  gs[1] = (series_gen){v2, l[1], start, start + 3600, 10, regress ? 120 : 40,
+                       regress ? 0.08 : 0.01, 0};
+  gs[2] = (series_gen){v1, l[2], start - 2400, start + 3600, 30, 40, 0.01, 0};
+  gs[3] = (series_gen){"v7", l[3], start - 2400, start + 3600, 20, 400, 0.5, 0};
   size_t ng = 4, nt = (size_t) ((7200 - 1200) / 15) + 1;
   /* Simulate first, write family by family after (OpenMetrics keeps a
      family's samples together). */
@@ -95,7 +101,7 @@ gen(const char *file, const char *preset, int64_t start, int regress)
   int *live = calloc(ng * nt, sizeof *live);
   if (!ok_n || !err_n || !buckets || !sums || !live)
     return 1;
-  uint64_t rng = random_seed(istio ? 1515 : 4242);
+  uint64_t rng = random_seed((istio ? 1515 : 4242) + (uint64_t) strlen(service) * 7 + regress);
   for (size_t g = 0; g < ng; g++) {
     double okc = 0, errc = 0, sum = 0, *bc = calloc(nle, sizeof *bc);
     for (size_t k = 0; k < nt; k++) {
@@ -356,6 +362,97 @@ check(int argc, char **argv)
   return tap_done();
 }
 
+/* The rows `deploy-ledger correlate --json' wrote to FILE: each
+   Prometheus row's percentiles and error ratio against the server's own
+   for the window's time and range (in the document's "evaluated"). */
+static int
+json_check(int argc, char **argv)
+{
+  const char *url = argv[2], *file = argv[3];
+  dl_mesh_preset preset;
+  dl_error err;
+  if (dl_mesh_preset_parse(argv[4], &preset, &err))
+    return 2;
+  const char *service = argv[5];
+  json_error_t jerr;
+  json_t *doc = json_load_file(file, 0, &jerr);
+  ok(doc != NULL, "%s is JSON (%s)", file, doc ? "" : jerr.text);
+  if (!doc)
+    return tap_done();
+  json_t *prom = json_object_get(doc, "prometheus"), *rows = json_object_get(doc, "metrics");
+  dl_prom_client *c = dl_prom_client_new(url, NULL, &err);
+  char *counter, *hist;
+  if (!c || dl_mesh_selectors(preset, service, &counter, &hist, &err))
+    return 2;
+  counter[strlen(counter) - 1] = 0;
+  hist[strlen(hist) - 1] = 0;
+  const char *error_matcher = preset == DL_MESH_ISTIO ? "response_code=~\"5..\""
+                                                      : "classification=\"failure\"";
+  static const char *const qn[4] = {"p50", "p90", "p95", "p99"};
+  static const double qs[4] = {0.5, 0.9, 0.95, 0.99};
+  int rows_seen = 0, compared = 0, agreed = 0;
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    if (strcmp(json_string_value(json_object_get(row, "source")), "prometheus") != 0)
+      continue;
+    rows_seen++;
+    const char *window = json_string_value(json_object_get(row, "window"));
+    const char *version = json_string_value(json_object_get(json_object_get(row, "group"),
+                                                            "version"));
+    int64_t t = 0, range = 0;
+    size_t k;
+    json_t *ev;
+    json_array_foreach(json_object_get(prom, "evaluated"), k, ev)
+      if (strcmp(json_string_value(json_object_get(ev, "window")), window) == 0) {
+        t = json_integer_value(json_object_get(ev, "time"));
+        range = json_integer_value(json_object_get(ev, "range"));
+      }
+    const char *matcher = "";
+    for (int a = 6; version && a < argc; a++) {
+      size_t vl = strlen(version);
+      if (strncmp(argv[a], version, vl) == 0 && argv[a][vl] == '=')
+        matcher = argv[a] + vl + 1;
+    }
+    char query[2048];
+    for (int q = 0; q < 4; q++) {
+      json_t *x = json_object_get(row, qn[q]);
+      double mine = json_is_number(x) ? json_number_value(x) / 1e6 : NAN;
+      snprintf(query, sizeof query, "histogram_quantile(%g, sum by (le) (increase(%s%s%s}[%lldms])))",
+               qs[q], hist, *matcher ? "," : "", matcher, (long long) (range / 1000000));
+      double theirs = server_value(c, query, t);
+      compared++;
+      if (agree(mine, theirs))
+        agreed++;
+      else
+        tap_diag("%s %s %s: deploy-ledger %.17g ms, Prometheus %.17g", window,
+                 version ? version : "all", qn[q], mine, theirs);
+    }
+    json_t *x = json_object_get(row, "error-rate");
+    double mine = json_is_number(x) ? json_number_value(x) : NAN;
+    snprintf(query, sizeof query,
+             "sum(increase(%s%s%s,%s}[%lldms])) / sum(increase(%s%s%s}[%lldms]))", counter,
+             *matcher ? "," : "", matcher, error_matcher, (long long) (range / 1000000), counter,
+             *matcher ? "," : "", matcher, (long long) (range / 1000000));
+    double theirs = server_value(c, query, t);
+    compared++;
+    if (agree(mine, theirs))
+      agreed++;
+    else
+      tap_diag("%s %s error ratio: deploy-ledger %.17g, Prometheus %.17g", window,
+               version ? version : "all", mine, theirs);
+  }
+  ok(rows_seen >= 6, "%d rows of source prometheus", rows_seen);
+  ok(compared > 0 && agreed == compared,
+     "every percentile and error ratio the command printed agrees with Prometheus' own (%d of %d)",
+     agreed, compared);
+  free(counter);
+  free(hist);
+  dl_prom_client_free(c);
+  json_decref(doc);
+  return tap_done();
+}
+
 /* Exit 0 once the server at URL answers a query. */
 static int
 ready(const char *url)
@@ -378,11 +475,14 @@ main(int argc, char **argv)
 {
   if (argc == 3 && strcmp(argv[1], "ready") == 0)
     return ready(argv[2]);
-  if (argc == 6 && strcmp(argv[1], "gen") == 0)
-    return gen(argv[2], argv[3], atoll(argv[4]), atoi(argv[5]));
+  if ((argc == 7 || argc == 9) && strcmp(argv[1], "gen") == 0)
+    return gen(argv[2], argv[3], argv[4], atoll(argv[5]), atoi(argv[6]),
+               argc == 9 ? argv[7] : "v1", argc == 9 ? argv[8] : "v2");
+  if (argc >= 6 && strcmp(argv[1], "json-check") == 0)
+    return json_check(argc, argv);
   if (argc >= 8 && strcmp(argv[1], "check") == 0)
     return check(argc, argv);
-  fprintf(stderr, "usage: prometheus-peer gen FILE PRESET START REGRESS\n"
+  fprintf(stderr, "usage: prometheus-peer gen FILE PRESET SERVICE START REGRESS [OLD NEW]\n"
                   "       prometheus-peer check URL FILE PRESET START COMPLETED WIDTH V=M...\n");
   return 2;
 }

@@ -48,7 +48,7 @@ deploy-ledger report "$id" --traces "$samples" --format pdf >/dev/null 2>"$tmp/e
 deploy-ledger report "$id" --traces "$samples" >/dev/null 2>"$tmp/err"; st=$?
 [ $st -eq 2 ] && grep -q -- '--format is required' "$tmp/err" && result ok "no --format: exit 2" || result bad "no --format: exit $st"
 deploy-ledger report "$id" --format md >/dev/null 2>"$tmp/err"; st=$?
-[ $st -eq 2 ] && grep -q -- '--traces is required' "$tmp/err" && result ok "no --traces: exit 2" || result bad "no --traces: exit $st"
+[ $st -eq 2 ] && grep -q -- '--traces or --prometheus is required' "$tmp/err" && result ok "no --traces: exit 2" || result bad "no --traces: exit $st"
 deploy-ledger report "$id" --traces "$samples" --format md -o "$tmp/none/report.md" >/dev/null 2>"$tmp/err"; st=$?
 [ $st -eq 1 ] && grep -q "cannot write the report to $tmp/none/report.md" "$tmp/err" \
   && result ok "an output file that cannot be written: exit 1, named" || { result bad "bad -o: exit $st"; sed 's/^/# /' "$tmp/err"; }

@@ -9,6 +9,7 @@
   #:use-module (deploy-ledger traces)
   #:use-module (deploy-ledger fetch-limits)
   #:use-module (deploy-ledger correlation)
+  #:use-module (deploy-ledger prometheus)
   #:use-module (deploy-ledger integrations tracing)
   #:use-module (deploy-ledger cli options)
   #:use-module (deploy-ledger cli command)
@@ -21,16 +22,36 @@
 
 (define correlate-help "\
 Usage: deploy-ledger correlate ID --traces SOURCE [OPTIONS]
+       deploy-ledger correlate ID --prometheus URL [--traces SOURCE] [OPTIONS]
 Correlate deployment ID with the traces around it: the SERVER spans of its
 service before, during and after it (or its new version against the old
 one in the same window, for a canary), with latency percentiles, error
-rate, throughput, significance tests and a verdict.
+rate, throughput, significance tests and a verdict.  With --prometheus, the
+service mesh's metrics are judged the same way, alone or beside the
+traces (the verdict is then the worse of those that could tell, and the
+summary shows both and where they disagree).
 
   --traces SOURCE   a trace file or directory (OTLP protobuf or JSON, Jaeger
                     JSON, gzip or not), or a tracing backend: jaeger:URL
                     (a bare http:// or https:// URL is Jaeger too) or
                     tempo:URL, asked for the service's traces over the
                     deployment's windows; repeat for several
+  --prometheus URL  a Prometheus server (http:// or https://; credentials from
+                    $DEPLOY_LEDGER_PROMETHEUS_TOKEN, or _USER and _PASSWORD)
+                    or a text exposition file (Prometheus or OpenMetrics,
+                    with timestamps) holding the mesh's metrics
+  --prometheus-preset NAME
+                    which metrics: istio (default: istio_requests_total and
+                    istio_request_duration_milliseconds, reporter
+                    destination), linkerd (response_total and
+                    response_latency_ms, inbound), linkerd-outbound (the
+                    same seen by the callers, dst_* labels) or spanmetrics
+                    (the OpenTelemetry Collector's connector: calls_total
+                    and duration_milliseconds or _seconds, with or without
+                    the traces_span_metrics_ namespace)
+  --promql NAME=QUERY
+                    one more judged metric from Prometheus (an increase is
+                    bad), $service, $version and $window replaced; repeat
   --window D        the baseline and after windows (default: the
                     deployment's duration, at least 10m)
   --max-window D    refuse a deployment still running after D (default 24h;
@@ -79,9 +100,9 @@ what was missing); 1 for a trace file that cannot be read, whatever the
 reason (missing, not a regular file, larger than --max-input, malformed);
 2 for a usage error (an unknown option or value, a stray argument, a
 deployment running longer than --max-window); 3 for no such deployment;
-5 for a ledger that cannot be read; 6 when a tracing backend could not be
-read, whatever the reason (no answer within --timeout, an error status,
-an answer too large or malformed).
+5 for a ledger that cannot be read; 6 when a tracing backend or the
+Prometheus server could not be read, whatever the reason (no answer within
+--timeout, an error status, an answer too large or malformed).
 ")
 
 (define %dimensions '("service" "version" "region" "environment" "operation" "error-type"))
@@ -216,14 +237,53 @@ the variable) otherwise."
     (kind value) (attribute value) (bucket value) (percentiles value)
     (min-requests value) (config value) (pass-score value)
     (marginal-score value) (allowed-increase multi) (critical multi)
-    (lenient flag) (timeout value) (retries value) (max-input value)))
+    (lenient flag) (timeout value) (retries value) (max-input value)
+    (prometheus value) (prometheus-preset value) (promql multi)))
+
+(define (prometheus-option cmd o timeout retries max-bytes)
+  "The Prometheus source --prometheus, --prometheus-preset and --promql
+give (#f without --prometheus): a server for an http(s) URL, else an
+exposition file, whose errors name it with exit status 1."
+  (let ((spec (option o 'prometheus))
+        (preset (option o 'prometheus-preset "istio"))
+        (queries (option o 'promql '())))
+    (unless spec
+      (when (option o 'prometheus-preset)
+        (usage-error "~a: --prometheus-preset needs --prometheus" cmd))
+      (unless (null? queries)
+        (usage-error "~a: --promql needs --prometheus URL" cmd)))
+    (and spec
+         (let ((server? (or (string-prefix? "http://" spec) (string-prefix? "https://" spec))))
+           (unless (member preset '("istio" "linkerd" "linkerd-outbound" "spanmetrics"))
+             (usage-error "~a: unknown --prometheus-preset \"~a\" (expected istio, linkerd, \
+linkerd-outbound or spanmetrics)" cmd preset))
+           (for-each (lambda (q)
+                       (let ((i (string-index q #\=)))
+                         (unless (and i (> i 0) (< (+ i 1) (string-length q)))
+                           (usage-error "~a: --promql takes NAME=QUERY, got \"~a\"" cmd q))))
+                     queries)
+           (when (and (not server?) (pair? queries))
+             (usage-error "~a: --promql needs a Prometheus server (--prometheus http://...), \
+not a file" cmd))
+           (when (and (not server?) (not (file-exists? spec)))
+             (raise-deploy-ledger-error
+              'trace-file 'prometheus
+              (format #f "cannot read Prometheus metrics from ~a: no such file or directory \
+(give an http:// or https:// URL for a server)" spec)))
+           (if server?
+               (prometheus-source #:url spec #:preset preset #:promql queries
+                                  #:timeout timeout #:retries retries #:max-bytes max-bytes)
+               (prometheus-source #:file spec #:preset preset #:max-bytes max-bytes))))))
 
 (define (correlate-from-options cmd o)
-  "Correlate the deployment the parsed options O name (one ID, --traces and
-the settings of @code{%correlate-options}), for command CMD: three values,
-the deployment event, the trace set and the correlation result."
+  "Correlate the deployment the parsed options O name (one ID, --traces
+and/or --prometheus and the settings of @code{%correlate-options}), for
+command CMD: three values, the deployment event, the trace set (#f with
+--prometheus alone) and the correlation result."
   (let* ((id (one-id cmd o))
-         (sources (required cmd o 'traces))
+         (sources (option o 'traces '()))
+         (_ (when (and (null? sources) (not (option o 'prometheus)))
+              (usage-error "~a: --traces or --prometheus is required" cmd)))
          (compare (symbol-option cmd o 'compare '(auto canary before-after) 'auto))
          (percentiles (symbol-option cmd o 'percentiles '(linear nearest-rank) 'linear))
          (group-by (group-by-option cmd (option o 'group-by)))
@@ -238,20 +298,24 @@ the deployment event, the trace set and the correlation result."
          (timeout (* 1000000 (limit-option cmd 'timeout (option o 'timeout) fetch-timeout-ms)))
          (retries (limit-option cmd 'retries (option o 'retries) fetch-retries))
          (max-bytes (limit-option cmd 'max-input (option o 'max-input) input-limit))
+         (prometheus (prometheus-option cmd o timeout retries max-bytes))
          (d (call-with-ledger-of o (lambda (l) (find-or-fail l id))))
          (keep (kept-keys group-by (assq-ref filter 'attribute)))
-         (traces (apply trace-set-merge
-                        (map (lambda (s) (trace-source s d (option o 'window) (or max-window #t)
-                                                       (option o 'lenient) keep max-slices
-                                                       #:timeout timeout #:retries retries
-                                                       #:max-bytes max-bytes))
-                             sources))))
+         (traces (and (pair? sources)
+                      (apply trace-set-merge
+                             (map (lambda (s) (trace-source s d (option o 'window)
+                                                            (or max-window #t)
+                                                            (option o 'lenient) keep max-slices
+                                                            #:timeout timeout #:retries retries
+                                                            #:max-bytes max-bytes))
+                                  sources)))))
     (values d traces
             (correlate-with-traces d traces #:window (option o 'window) #:compare compare
                                    #:group-by group-by #:filter filter #:judge judge
                                    #:control-version (option o 'control-version)
                                    #:bucket (option o 'bucket) #:percentiles percentiles
-                                   #:min-requests min-requests #:max-window max-window))))
+                                   #:min-requests min-requests #:max-window max-window
+                                   #:prometheus prometheus))))
 
 (define (command-correlate args)
   (define cmd "deploy-ledger correlate")

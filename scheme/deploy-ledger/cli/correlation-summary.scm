@@ -3,6 +3,7 @@
 ;;; across regions, when each region got the new version.
 (define-module (deploy-ledger cli correlation-summary)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
   #:use-module (ice-9 format)
   #:use-module (deploy-ledger core time)
   #:use-module (deploy-ledger core types)
@@ -147,6 +148,64 @@
   ;; A side of the comparison, e.g. "during, version v2".
   (string-join (filter-map (lambda (kv) (and (cdr kv) (format #f "~a" (cdr kv)))) s) " "))
 
+(define (figure-values comparison name)
+  ;; The control and experiment values of figure NAME in COMPARISON.
+  (let* ((overall (and comparison (assq-ref comparison 'overall)))
+         (cell (and overall (assq-ref (assq-ref overall 'figures) name))))
+    (if cell
+        (values (assq-ref cell 'control) (assq-ref cell 'experiment))
+        (values #f #f))))
+
+(define (print-side-by-side traces-comparison mesh-comparison)
+  "The figures of the traces and of the mesh's metrics, side by side."
+  (format #t "~%~16a ~14a ~14a ~14a ~14a~%" "FIGURE" "TRACES CTL" "TRACES EXP" "MESH CTL"
+          "MESH EXP")
+  (for-each
+   (lambda (f)
+     (unless (memq (car f) '(mean max))
+       (let-values (((tc te) (figure-values traces-comparison (car f)))
+                    ((mc me) (figure-values mesh-comparison (car f))))
+         (let ((show (caddr f)))
+           (format #t "~16a ~14a ~14a ~14a ~14a~%" (cadr f) (show tc) (show te) (show mc)
+                   (show me))))))
+   %figures))
+
+(define (print-sources r)
+  "For a result with the mesh's metrics: where they came from, both
+verdicts and the sources' disagreements."
+  (let* ((alist (correlation-result->alist r))
+         (prom (assq-ref alist 'prometheus))
+         (judges (assq-ref alist 'judges)))
+    (when prom
+      (format #t "~%mesh metrics: ~a (~a), ~a~%" (assq-ref prom 'source) (assq-ref prom 'preset)
+              (assq-ref prom 'requests-selector))
+      (when judges
+        (for-each (lambda (source)
+                    (let ((j (assq-ref judges source)))
+                      (when j
+                        (format #t "~a: ~a, score ~a: ~a~%" source (assq-ref j 'verdict)
+                                (let ((s (assq-ref j 'score)))
+                                  (if (real? s) (format #f "~,3f" s) "-"))
+                                (assq-ref j 'reason)))))
+                  '(traces prometheus))
+        (print-side-by-side (correlation-result-comparison r) (assq-ref prom 'comparison)))
+      (let ((promql (assq-ref prom 'promql)))
+        (when (and promql (> (vector-length promql) 0))
+          (format #t "~%~16a ~10a ~12a ~a~%" "PROMQL" "WINDOW" "VERSION" "VALUE")
+          (for-each (lambda (v)
+                      (format #t "~16a ~10a ~12a ~a~%" (assq-ref v 'name) (assq-ref v 'window)
+                              (or (assq-ref v 'version) "-")
+                              (let ((x (assq-ref v 'value))) (if (real? x) x "-"))))
+                    (vector->list promql))))
+      (let ((dis (assq-ref alist 'disagreements)))
+        (when (and dis (> (vector-length dis) 0))
+          (format #t "~%where the traces and the mesh disagree:~%")
+          (for-each (lambda (x)
+                      (format #t "  ~a~a: ~a~%" (assq-ref x 'figure)
+                              (let ((side (assq-ref x 'side))) (if side (format #f " (~a)" side) ""))
+                              (assq-ref x 'note)))
+                    (vector->list dis)))))))
+
 (define (print-correlation-summary r d)
   "Print correlation result R of deployment D as a person reads it."
   (format #t "deployment ~a: ~a ~a (~a), verdict ~a, score ~a~%"
@@ -163,6 +222,7 @@
               (side (assq-ref c 'experiment)) (side (assq-ref c 'control)))
       (print-figures c)))
   (print-judge (correlation-result-judge r))
+  (print-sources r)
   (print-operations (correlation-result-canary r))
   (print-regions (correlation-result-propagation r))
   (print-new-error-types (correlation-result-new-error-types r)))

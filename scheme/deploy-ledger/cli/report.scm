@@ -15,6 +15,7 @@
 
 (define report-help "\
 Usage: deploy-ledger report ID --traces SOURCE --format FORMAT [OPTIONS]
+       deploy-ledger report ID --prometheus URL [--traces SOURCE] --format FORMAT [OPTIONS]
 Correlate deployment ID with its traces, as `deploy-ledger correlate' does,
 and write the impact report: the deployment, the verdict, the figures per
 window and group, the judge's reasons, the canary's percentiles, the rollout
@@ -34,6 +35,11 @@ new version linked into the tracing UI.
                     the windows)
   --traces SOURCE   a trace file or directory, jaeger:URL, tempo:URL or an
                     http(s) URL (Jaeger); repeat for several
+  --prometheus URL  the service mesh's metrics from a Prometheus server (or
+                    an exposition file), beside or instead of the traces:
+                    their rows are marked (prometheus) in the figures
+  --prometheus-preset NAME, --promql NAME=QUERY
+                    as for deploy-ledger correlate
   --window D, --compare MODE, --group-by DIMS, --bucket B,
   --percentiles P, --lenient, --db FILE, --max-window D, --max-slices N,
   --timeout D, --retries N, --max-input SIZE,
@@ -44,7 +50,7 @@ new version linked into the tracing UI.
 
 Exit status: as deploy-ledger correlate: 0 pass, 10 marginal, 11 fail (or
 no verdict), 12 inconclusive (too little data to judge); 2 usage error,
-3 unknown deployment, 5 storage, 6 tracing backend not read (whatever the
+3 unknown deployment, 5 storage, 6 tracing backend or Prometheus not read (whatever the
 reason, a deadline included), 1 unreadable trace file (whatever the
 reason, a file over --max-input included) or output file.
 ")

@@ -123,7 +123,7 @@ the traceparent is the same on every call and matches the exported span."
                                 (filter '((kind . server))) (judge #t) (compare 'auto)
                                 control-version bucket propagation-bucket
                                 (top-operations 5) min-requests max-window
-                                (percentiles 'linear) (threads 0) now)
+                                (percentiles 'linear) (threads 0) now prometheus)
   "Correlate DEPLOYMENT with the spans of TRACES (a trace set, as
 @code{load-traces} makes) and return a correlation result.
 
@@ -150,14 +150,18 @@ No data is not a failure: with fewer than MIN-REQUESTS requests (default
 50) on either side, or no data for a critical metric, the verdict is
 @code{inconclusive} and the judge's reason says what was missing.  A
 deployment still running is judged up to NOW, but one running for longer
-than MAX-WINDOW (a duration, default 24 hours; 0 for no limit) is refused."
+than MAX-WINDOW (a duration, default 24 hours; 0 for no limit) is refused.
+
+PROMETHEUS, a source of @code{(deploy-ledger prometheus)}, adds the
+service mesh's metrics (Istio, Linkerd, spanmetrics) as rows of the same
+metrics with their source, judged the same way; TRACES may then be #f."
   (correlate deployment traces #:window window #:windows windows #:group-by group-by
              #:filter filter #:judge judge #:compare compare
              #:control-version control-version #:bucket bucket
              #:propagation-bucket propagation-bucket #:top-operations top-operations
              #:min-requests min-requests #:max-window max-window
              #:percentiles percentiles #:threads threads
-             #:now now))
+             #:now now #:prometheus prometheus))
 
 (define* (collect-deployment-metrics deployment traces #:key group-by
                                      (filter '((kind . server))) (percentiles 'linear)

@@ -158,7 +158,12 @@ an empty hash table (JSON's @code{@{@}}) for the one group of everything."
        (correlation-result-windows result)))
 
 (define (cell-part cell)
-  `((window . ,(text (get cell 'window)))
+  ;; Rows from the mesh's metrics say so; trace rows, the usual kind, do not.
+  `(,@(let ((source (get cell 'source)))
+        (if (and (string? source) (not (string=? source "traces")))
+            `((source . ,(text source)))
+            '()))
+    (window . ,(text (get cell 'window)))
     (group . ,(group-part (get cell 'group)))
     (requests . ,(num (get cell 'count)))
     (errors . ,(num (get cell 'errors)))
