@@ -40,9 +40,12 @@ pid=
 at_exit '[ -z "$pid" ] || { kill $pid 2>/dev/null; wait $pid 2>/dev/null; }'
 url=
 # A free port: try a few, as another test may hold one.
+# The server is started directly, not through prom: a function run in the
+# background is a subshell, $! would name the subshell, and the server
+# would outlive the test.
 for try in 1 2 3 4 5 6 7 8; do
   port=$(( 20000 + ($$ * 7 + try * 1031) % 40000 ))
-  prom prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+  env -u LD_PRELOAD prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
     --web.listen-address="127.0.0.1:$port" --storage.tsdb.retention.time=30d \
     >"$tmp/prometheus.log" 2>&1 &
   pid=$!
