@@ -56,7 +56,9 @@ compare_id(const void *key, const void *elem)
 static int
 in_set(const id_set *set, const char *id)
 {
-  return id && bsearch(id, set->ids, set->n, sizeof *set->ids, compare_id) != NULL;
+  /* An empty set may have no array, and bsearch wants one. */
+  return id && set->n > 0
+         && bsearch(id, set->ids, set->n, sizeof *set->ids, compare_id) != NULL;
 }
 
 static int
